@@ -1,0 +1,98 @@
+import type { SqlDatabase } from '../store/sql-database.js';
+import type { PendingEntry, StoredEntry } from './audit-entry.js';
+import type { AuditFilter, AuditPage, AuditPageResult, AuditStore, ChainHead, ChainState, WithinAppend } from './audit.store.js';
+import { filterToSql } from './audit-filter-sql.js';
+import { ChainWriter } from './chain-writer.js';
+import type { EntryRow } from './entry-row.js';
+import { ENTRY_SELECT, rowToEntry } from './entry-row.js';
+
+const ITERATE_BATCH = 2_000;
+
+/**
+ * `AuditStore` over any `SqlDatabase`. The SQL is portable; what differs between SQLite and
+ * PostgreSQL (search, row locks) comes from the dialect.
+ */
+export class SqlAuditStore implements AuditStore {
+  private readonly writer: ChainWriter;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    now: () => number,
+  ) {
+    this.writer = new ChainWriter(db, now);
+  }
+
+  append(entries: readonly PendingEntry[], within?: WithinAppend): Promise<StoredEntry[]> {
+    if (entries.length === 0 && !within) return Promise.resolve([]);
+    return this.writer.append(entries, within);
+  }
+
+  async page(filter: AuditFilter, page: AuditPage): Promise<AuditPageResult> {
+    const { where, params } = filterToSql(filter, this.db.dialect);
+    if (page.order === 'newest') {
+      const cursor = page.beforeSeq !== undefined ? ' AND seq < ?' : '';
+      const rows = await this.db.all<EntryRow>(
+        `SELECT ${ENTRY_SELECT} FROM audit_entries WHERE ${where}${cursor} ORDER BY seq DESC LIMIT ?`,
+        [...params, ...(page.beforeSeq !== undefined ? [page.beforeSeq] : []), page.limit + 1],
+      );
+      const more = rows.length > page.limit;
+      const items = rows.slice(0, page.limit).map(rowToEntry);
+      return { items, nextSeq: more ? items[items.length - 1]!.seq : null };
+    }
+    const rows = await this.db.all<EntryRow>(
+      `SELECT ${ENTRY_SELECT} FROM audit_entries WHERE ${where} AND seq > ? ORDER BY seq ASC LIMIT ?`,
+      [...params, page.afterSeq, page.limit],
+    );
+    const items = rows.map(rowToEntry);
+    return { items, nextSeq: items.length > 0 ? items[items.length - 1]!.seq : page.afterSeq };
+  }
+
+  async count(filter: AuditFilter, cap: number): Promise<{ count: number; capped: boolean }> {
+    const { where, params } = filterToSql(filter, this.db.dialect);
+    const row = await this.db.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit_entries WHERE ${where} LIMIT ?) AS capped`,
+      [...params, cap + 1],
+    );
+    const n = Number(row?.n ?? 0);
+    return { count: Math.min(n, cap), capped: n > cap };
+  }
+
+  async getById(id: string): Promise<StoredEntry | undefined> {
+    const row = await this.db.get<EntryRow>(`SELECT ${ENTRY_SELECT} FROM audit_entries WHERE id = ?`, [id]);
+    return row ? rowToEntry(row) : undefined;
+  }
+
+  async *iterate(filter: AuditFilter, range: { fromSeq?: number; toSeq?: number } = {}): AsyncIterable<StoredEntry> {
+    const { where, params } = filterToSql(filter, this.db.dialect);
+    const toSeq = range.toSeq ?? Number.MAX_SAFE_INTEGER;
+    let after = (range.fromSeq ?? 1) - 1;
+    for (;;) {
+      const rows = await this.db.all<EntryRow>(
+        `SELECT ${ENTRY_SELECT} FROM audit_entries WHERE ${where} AND seq > ? AND seq <= ? ORDER BY seq ASC LIMIT ?`,
+        [...params, after, toSeq, ITERATE_BATCH],
+      );
+      for (const row of rows) yield rowToEntry(row);
+      if (rows.length < ITERATE_BATCH) return;
+      after = rows[rows.length - 1]!.seq;
+    }
+  }
+
+  async head(): Promise<ChainHead> {
+    const row = await this.db.get<ChainHead>('SELECT seq, hash, ts FROM audit_chain_head WHERE id = 1');
+    if (!row) throw new Error('audit_chain_head is missing: the database was not migrated');
+    return row;
+  }
+
+  async chainState(): Promise<ChainState> {
+    // One statement, so one snapshot: the head and the stored rows are read together.
+    const row = await this.db.get<{ seq: number; hash: string; ts: number; anchor_seq: number; anchor_hash: string; max_seq: number | null }>(
+      'SELECT seq, hash, ts, anchor_seq, anchor_hash, (SELECT MAX(seq) FROM audit_entries) AS max_seq FROM audit_chain_head WHERE id = 1',
+    );
+    if (!row) throw new Error('audit_chain_head is missing: the database was not migrated');
+    return {
+      head: { seq: row.seq, hash: row.hash, ts: row.ts },
+      anchor: { seq: row.anchor_seq, hash: row.anchor_hash },
+      maxStoredSeq: row.max_seq,
+    };
+  }
+}

@@ -1,0 +1,82 @@
+import type { StoredEntry } from '../audit/audit-entry.js';
+import { chainHash } from './entry-hash.js';
+
+/** Where verification starts: genesis, or the checkpoint left by a retention purge. */
+export interface ChainAnchor {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+export interface ChainVerification {
+  readonly ok: boolean;
+  readonly checked: number;
+  readonly from_seq: number | null;
+  readonly to_seq: number | null;
+  readonly head_hash: string;
+  readonly first_bad_seq: number | null;
+  readonly reason: string | null;
+}
+
+/**
+ * Re-walks stored entries in ascending seq from an anchor. Any edit to any hashed column,
+ * a deleted, inserted or reordered row, or a changed link is reported at the first entry
+ * that no longer fits.
+ */
+export class ChainVerifier {
+  private prevSeq: number;
+  private prevHash: string;
+  private checked = 0;
+  private firstSeq: number | null = null;
+  private failure: { seq: number; reason: string } | null = null;
+
+  constructor(private readonly anchor: ChainAnchor) {
+    this.prevSeq = anchor.seq;
+    this.prevHash = anchor.hash;
+  }
+
+  /** Feeds the next entry; returns false once the chain is broken (stop feeding). */
+  push(e: StoredEntry): boolean {
+    if (this.failure) return false;
+    this.firstSeq ??= e.seq;
+    const expectedSeq = this.prevSeq + 1;
+    if (e.seq !== expectedSeq) {
+      const reason = e.seq > expectedSeq ? `seq ${expectedSeq} is missing (next stored is ${e.seq})` : `seq ${e.seq} is out of order`;
+      this.failure = { seq: Math.min(e.seq, expectedSeq), reason };
+      return false;
+    }
+    if (e.prev_hash !== this.prevHash) {
+      this.failure = { seq: e.seq, reason: 'prev_hash does not match the hash of the previous entry' };
+      return false;
+    }
+    const computed = chainHash(this.prevHash, e);
+    if (computed !== e.hash) {
+      this.failure = { seq: e.seq, reason: 'stored hash does not match the entry contents' };
+      return false;
+    }
+    this.prevSeq = e.seq;
+    this.prevHash = e.hash;
+    this.checked += 1;
+    return true;
+  }
+
+  /**
+   * Ends the walk. `head` is the chain head the store recorded at its last append; a head
+   * beyond the last entry seen means the newest entries were removed.
+   */
+  finish(head?: ChainAnchor): ChainVerification {
+    if (!this.failure && head && (head.seq !== this.prevSeq || head.hash !== this.prevHash)) {
+      this.failure = head.seq > this.prevSeq
+        ? { seq: this.prevSeq + 1, reason: `entries after seq ${this.prevSeq} are missing (chain head is ${head.seq})` }
+        : { seq: head.seq, reason: 'chain head does not match the last entry' };
+    }
+    return {
+      ok: this.failure === null,
+      checked: this.checked,
+      from_seq: this.firstSeq,
+      to_seq: this.checked > 0 ? this.prevSeq : null,
+      head_hash: this.prevHash,
+      first_bad_seq: this.failure?.seq ?? null,
+      reason: this.failure?.reason ?? null,
+    };
+  }
+}

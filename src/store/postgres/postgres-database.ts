@@ -1,0 +1,152 @@
+import pg from 'pg';
+import type { PoolClient, QueryResultRow } from 'pg';
+import type { SqlDatabase, SqlExecutor, SqlParams } from '../sql-database.js';
+import { postgresDialect } from './postgres-dialect.js';
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/** int8 and numeric as JS numbers: every integer Trailmark stores is below 2^53. */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+const numbered = new Map<string, string>();
+/** `?` placeholders → `$1, $2…` (portable SQL never holds `?` inside a literal). */
+function toPg(sql: string): string {
+  let out = numbered.get(sql);
+  if (out === undefined) {
+    let n = 0;
+    out = sql.replace(/\?/g, () => `$${++n}`);
+    if (numbered.size > 2000) numbered.clear();
+    numbered.set(sql, out);
+  }
+  return out;
+}
+
+type Queryable = Pick<pg.Pool, 'query'> | PoolClient;
+
+class PostgresExecutor implements SqlExecutor {
+  readonly dialect = postgresDialect;
+  constructor(private readonly conn: Queryable) {}
+
+  async all<T>(sql: string, params: SqlParams = []): Promise<T[]> {
+    const res = await this.conn.query<QueryResultRow>(toPg(sql), params as unknown[]);
+    return res.rows as T[];
+  }
+
+  async get<T>(sql: string, params: SqlParams = []): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  async run(sql: string, params: SqlParams = []): Promise<number> {
+    const res = await this.conn.query(toPg(sql), params as unknown[]);
+    return res.rowCount ?? 0;
+  }
+
+  async exec(script: string): Promise<void> {
+    await this.conn.query(script);
+  }
+}
+
+export interface PostgresOptions {
+  /** Schema to work in (created when missing); lets tests and tenants share one database. */
+  readonly schema?: string;
+  readonly poolSize?: number;
+}
+
+/** Splits Trailmark's own `schema` parameter off a `postgres://` URL. */
+export function parsePostgresUrl(url: string): { connectionString: string; schema?: string } {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema') ?? undefined;
+  u.searchParams.delete('schema');
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error(`DATABASE_URL schema '${schema}' must be a lowercase SQL identifier`);
+  }
+  return { connectionString: u.toString(), schema };
+}
+
+/** PostgreSQL behind `SqlDatabase`: a pool; each transaction takes one client. */
+export class PostgresDatabase implements SqlDatabase {
+  readonly dialect = postgresDialect;
+  private readonly pool: pg.Pool;
+  private readonly executor: PostgresExecutor;
+
+  private constructor(pool: pg.Pool, readonly schema: string | undefined) {
+    this.pool = pool;
+    this.executor = new PostgresExecutor(pool);
+  }
+
+  static async open(url: string, options: PostgresOptions = {}): Promise<PostgresDatabase> {
+    const parsed = parsePostgresUrl(url);
+    const schema = options.schema ?? parsed.schema;
+    if (schema) {
+      const admin = new pg.Client({ connectionString: parsed.connectionString });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      } finally {
+        await admin.end();
+      }
+    }
+    const pool = new pg.Pool({
+      connectionString: parsed.connectionString,
+      max: options.poolSize ?? 10,
+      types,
+      options: schema ? `-c search_path=${schema}` : undefined,
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle client that loses its server must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    const db = new PostgresDatabase(pool, schema);
+    await db.ping();
+    return db;
+  }
+
+  all<T>(sql: string, params?: SqlParams): Promise<T[]> {
+    return this.executor.all<T>(sql, params);
+  }
+
+  get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
+    return this.executor.get<T>(sql, params);
+  }
+
+  run(sql: string, params?: SqlParams): Promise<number> {
+    return this.executor.run(sql, params);
+  }
+
+  exec(script: string): Promise<void> {
+    return this.pool.query(script).then(() => undefined);
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(new PostgresExecutor(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

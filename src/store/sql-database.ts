@@ -1,0 +1,62 @@
+export type SqlValue = string | number | bigint | null;
+export type SqlParams = readonly SqlValue[];
+
+/**
+ * What differs between the backends, as capabilities rather than `if (postgres)` checks in
+ * business code (the kysely way).
+ */
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres';
+  /** Appended to the chain-head read in the append transaction (row lock on PostgreSQL). */
+  readonly lockForUpdate: string;
+  /** A predicate matching entries whose search text holds every token (as prefixes). */
+  searchPredicate(tokens: readonly string[]): { sql: string; params: SqlValue[] };
+  /** Largest number of bound parameters one statement may carry. */
+  readonly maxParams: number;
+  /** A statement that serialises migrations across processes, inside their transaction. */
+  readonly migrationLock: string | null;
+}
+
+/**
+ * One connection's worth of statements. Placeholders are `?` in every dialect; the
+ * PostgreSQL driver numbers them. Values come back as plain JS numbers and strings
+ * (64-bit integers are parsed to numbers; every stored integer is below 2^53).
+ */
+export interface SqlExecutor {
+  readonly dialect: Dialect;
+  all<T>(sql: string, params?: SqlParams): Promise<T[]>;
+  get<T>(sql: string, params?: SqlParams): Promise<T | undefined>;
+  /** Runs a statement; resolves with the number of rows it changed. */
+  run(sql: string, params?: SqlParams): Promise<number>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+export interface SqlDatabase extends SqlExecutor {
+  /**
+   * Runs `fn` in one transaction that holds the database's write lock (SQLite:
+   * BEGIN IMMEDIATE on the single writer connection; PostgreSQL: a pooled client).
+   * Commits when `fn` resolves and only then resolves; rolls back when it throws.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Throws when the database cannot be reached or written. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+let savepointCounter = 0;
+
+/** Runs `fn` inside a savepoint of an open transaction: its changes go or stay together. */
+export async function withSavepoint<T>(tx: SqlExecutor, fn: () => Promise<T>): Promise<T> {
+  const name = `sp_${(savepointCounter = (savepointCounter + 1) % 1_000_000)}`;
+  await tx.run(`SAVEPOINT ${name}`);
+  try {
+    const result = await fn();
+    await tx.run(`RELEASE SAVEPOINT ${name}`);
+    return result;
+  } catch (err) {
+    await tx.run(`ROLLBACK TO SAVEPOINT ${name}`);
+    await tx.run(`RELEASE SAVEPOINT ${name}`);
+    throw err;
+  }
+}
