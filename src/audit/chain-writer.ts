@@ -14,7 +14,7 @@ interface QueuedAppend {
 
 /** The group's transaction failed (database unreachable, disk full…): nothing was stored. */
 export class StoreWriteError extends Error {
-  constructor(readonly cause: unknown) {
+  constructor(override readonly cause: unknown) {
     super(`audit store write failed: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'StoreWriteError';
   }

@@ -1,0 +1,74 @@
+import type { Role } from '../auth/access.js';
+import type { SqlDatabase, SqlExecutor } from '../store/sql-database.js';
+
+export interface UserRecord {
+  readonly id: string;
+  readonly username: string;
+  readonly password_hash: string;
+  readonly role: Role;
+  readonly disabled: boolean;
+  readonly failed_count: number;
+  readonly failed_window_start: number | null;
+  readonly locked_until: number | null;
+  readonly created_at: number;
+  readonly updated_at: number;
+}
+
+type UserRow = Omit<UserRecord, 'disabled'> & { disabled: number };
+const COLUMNS = 'id, username, password_hash, role, disabled, failed_count, failed_window_start, locked_until, created_at, updated_at';
+const toRecord = (r: UserRow): UserRecord => ({ ...r, disabled: r.disabled === 1 });
+
+/** Users in the database. Writes take an executor so they can join an audited transaction. */
+export class UserStore {
+  constructor(private readonly db: SqlDatabase) {}
+
+  async count(): Promise<number> {
+    return Number((await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM users'))?.n ?? 0);
+  }
+
+  async byUsername(username: string): Promise<UserRecord | undefined> {
+    const row = await this.db.get<UserRow>(`SELECT ${COLUMNS} FROM users WHERE username = ?`, [username]);
+    return row && toRecord(row);
+  }
+
+  async byId(id: string): Promise<UserRecord | undefined> {
+    const row = await this.db.get<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ?`, [id]);
+    return row && toRecord(row);
+  }
+
+  async list(): Promise<UserRecord[]> {
+    return (await this.db.all<UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY username`)).map(toRecord);
+  }
+
+  async insert(tx: SqlExecutor, u: Pick<UserRecord, 'id' | 'username' | 'password_hash' | 'role' | 'created_at'>): Promise<void> {
+    await tx.run(
+      'INSERT INTO users (id, username, password_hash, role, disabled, failed_count, created_at, updated_at) VALUES (?, ?, ?, ?, 0, 0, ?, ?)',
+      [u.id, u.username, u.password_hash, u.role, u.created_at, u.created_at],
+    );
+  }
+
+  /**
+   * Counts one failed sign-in atomically (parallel attempts each count) and locks the account
+   * when the count within the window reaches the threshold. Returns the new count and lock.
+   */
+  async countFailure(id: string, now: number, policy: { lockoutThreshold: number; lockoutWindowMs: number; lockDurationMs: number }): Promise<{ count: number; lockedUntil: number | null }> {
+    return this.db.transaction(async (tx) => {
+      const u = await tx.get<{ failed_count: number; failed_window_start: number | null }>(
+        `SELECT failed_count, failed_window_start FROM users WHERE id = ?${tx.dialect.lockForUpdate}`,
+        [id],
+      );
+      if (!u) return { count: 0, lockedUntil: null };
+      const windowOpen = u.failed_window_start !== null && now - u.failed_window_start < policy.lockoutWindowMs;
+      const count = windowOpen ? u.failed_count + 1 : 1;
+      const lockedUntil = count >= policy.lockoutThreshold ? now + policy.lockDurationMs : null;
+      await tx.run('UPDATE users SET failed_count = ?, failed_window_start = ?, locked_until = COALESCE(?, locked_until), updated_at = ? WHERE id = ?', [
+        count, windowOpen ? u.failed_window_start : now, lockedUntil, now, id,
+      ]);
+      return { count, lockedUntil };
+    });
+  }
+
+  async clearFailures(id: string, now: number, tx: SqlExecutor = this.db): Promise<void> {
+    await tx.run('UPDATE users SET failed_count = 0, failed_window_start = NULL, locked_until = NULL, updated_at = ? WHERE id = ?', [now, id]);
+  }
+}
