@@ -6,6 +6,7 @@ import { checkPasswordPolicy, hashPassword } from '../auth/password.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, invalid } from '../lib/errors.js';
 import { randomSecret } from '../lib/secrets.js';
+import { isUniqueViolation } from '../store/sql-errors.js';
 import type { UserRecord, UserStore } from './user.store.js';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
@@ -39,7 +40,15 @@ export class UserService {
         details: { username: input.username, role: input.role, created_by: actor.name ?? 'unknown' },
         source,
       },
-      (tx) => this.users.insert(tx, { id, username: input.username, password_hash: passwordHash, role: input.role, created_at: now }),
+      async (tx) => {
+        try {
+          await this.users.insert(tx, { id, username: input.username, password_hash: passwordHash, role: input.role, created_at: now });
+        } catch (err) {
+          // Two requests (or two nodes) creating the same user at once: one wins, cleanly.
+          if (isUniqueViolation(err)) throw new AppError('conflict', `User '${input.username}' already exists.`);
+          throw err;
+        }
+      },
     );
     const created = await this.users.byId(id);
     if (!created) throw new Error('created user vanished');
@@ -53,7 +62,13 @@ export class UserService {
   async ensureFirstAdmin(password: string | undefined): Promise<{ username: string; generatedPassword?: string } | undefined> {
     if ((await this.users.count()) > 0) return undefined;
     const generated = password === undefined ? randomSecret(18) : undefined;
-    await this.create({ username: 'admin', password: password ?? generated!, role: 'admin' }, SYSTEM_ACTOR);
+    try {
+      await this.create({ username: 'admin', password: password ?? generated!, role: 'admin' }, SYSTEM_ACTOR);
+    } catch (err) {
+      // Several nodes starting together on an empty database: another one created the admin.
+      if (err instanceof AppError && err.code === 'conflict') return undefined;
+      throw err;
+    }
     return { username: 'admin', generatedPassword: generated };
   }
 }
