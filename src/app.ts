@@ -1,11 +1,15 @@
 import { AuditRecorder } from './audit/audit-recorder.js';
 import { AuditService } from './audit/audit.service.js';
 import { SqlAuditStore } from './audit/sql-audit-store.js';
-import type { LoginPolicy } from './auth/auth.service.js';
+import { AlertRuleService } from './alerts/alert-rule.service.js';
+import { AlertRuleStore } from './alerts/alert-rule.store.js';
 import { AuthService } from './auth/auth.service.js';
 import { SessionStore } from './auth/session.store.js';
 import { Catalog } from './catalog/catalog.js';
 import type { Clock } from './lib/clock.js';
+import { SecretBox } from './lib/secret-box.js';
+import { SettingsService } from './settings/settings.service.js';
+import { SettingsStore } from './settings/settings.store.js';
 import { migrate } from './store/migrator.js';
 import { openDatabase } from './store/open-database.js';
 import type { SqlDatabase } from './store/sql-database.js';
@@ -13,17 +17,7 @@ import { TokenService } from './tokens/token.service.js';
 import { TokenStore } from './tokens/token.store.js';
 import { UserService } from './users/user.service.js';
 import { UserStore } from './users/user.store.js';
-
-const MINUTE = 60_000;
-
-/** Sign-in policy until the settings module takes it over. */
-export const DEFAULT_LOGIN_POLICY: LoginPolicy = {
-  lockoutThreshold: 5,
-  lockoutWindowMs: 15 * MINUTE,
-  lockDurationMs: 15 * MINUTE,
-  idleMs: 30 * MINUTE,
-  absoluteMs: 12 * 60 * MINUTE,
-};
+import { SubscriptionService } from './subscriptions/subscription.service.js';
 
 /** Everything Trailmark's services need, wired once from a database URL. */
 export interface Core {
@@ -36,11 +30,14 @@ export interface Core {
   readonly auth: AuthService;
   readonly users: UserService;
   readonly tokens: TokenService;
+  readonly settings: SettingsService;
+  readonly subscriptions: SubscriptionService;
+  readonly alertRules: AlertRuleService;
   close(): Promise<void>;
 }
 
 /** Opens the database, applies migrations and builds the services (the composition root). */
-export async function openCore(options: { databaseUrl: string; clock: Clock }): Promise<Core> {
+export async function openCore(options: { databaseUrl: string; clock: Clock; secretKey: string }): Promise<Core> {
   const { clock } = options;
   const db = await openDatabase(options.databaseUrl);
   try {
@@ -54,6 +51,8 @@ export async function openCore(options: { databaseUrl: string; clock: Clock }): 
   const recorder = new AuditRecorder(catalog, auditStore);
   const userStore = new UserStore(db);
   const tokenStore = new TokenStore(db);
+  const sessions = new SessionStore(db);
+  const settings = new SettingsService(new SettingsStore(db), recorder, clock);
   return {
     db,
     clock,
@@ -61,9 +60,12 @@ export async function openCore(options: { databaseUrl: string; clock: Clock }): 
     auditStore,
     recorder,
     audit: new AuditService(catalog, auditStore, recorder, clock),
-    auth: new AuthService({ users: userStore, sessions: new SessionStore(db), tokens: tokenStore, recorder, clock, policy: () => Promise.resolve(DEFAULT_LOGIN_POLICY) }),
-    users: new UserService(userStore, recorder, clock),
+    auth: new AuthService({ users: userStore, sessions, tokens: tokenStore, recorder, clock, policy: () => settings.loginPolicy() }),
+    users: new UserService(userStore, sessions, recorder, clock),
     tokens: new TokenService(tokenStore, recorder, clock),
+    settings,
+    subscriptions: new SubscriptionService(db, recorder, clock),
+    alertRules: new AlertRuleService(new AlertRuleStore(db, new SecretBox(options.secretKey, 'alert-rule-secrets:v1')), catalog, recorder, clock),
     close: () => db.close(),
   };
 }

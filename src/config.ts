@@ -60,6 +60,9 @@ export const VARIABLES = {
   } as Variable<string | undefined>,
   trustProxy: boolVar('TRUST_PROXY', 'Trust X-Forwarded-* headers (client IP, HTTPS) from a reverse proxy.', false),
   logLevel: strVar('LOG_LEVEL', 'Service log level (fatal, error, warn, info, debug, trace, silent).', 'info'),
+  rateLimitLogin: intVar('RATE_LIMIT_LOGIN_PER_MINUTE', 'Sign-in attempts per client IP per minute (each node).', 20, 1, 100_000),
+  rateLimitIngest: intVar('RATE_LIMIT_INGEST_PER_MINUTE', 'POST /api/audit/events requests per API token per minute (each node).', 600_000, 1, 100_000_000),
+  rateLimitApi: intVar('RATE_LIMIT_API_PER_MINUTE', 'Requests per caller per minute on every other route (each node).', 1_200, 1, 10_000_000),
   bodyLimitBytes: intVar('BODY_LIMIT_BYTES', 'Largest request body accepted; larger ones get 413.', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
 } as const;
 
@@ -76,6 +79,7 @@ export interface Config {
   readonly trustProxy: boolean;
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
+  readonly rateLimits: { loginPerMinute: number; ingestPerMinute: number; apiPerMinute: number };
 }
 
 export class ConfigError extends Error {
@@ -113,6 +117,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: read(VARIABLES.trustProxy) ?? false,
     logLevel: read(VARIABLES.logLevel) ?? 'info',
     bodyLimitBytes: read(VARIABLES.bodyLimitBytes) ?? 0,
+    rateLimits: {
+      loginPerMinute: read(VARIABLES.rateLimitLogin) ?? 0,
+      ingestPerMinute: read(VARIABLES.rateLimitIngest) ?? 0,
+      apiPerMinute: read(VARIABLES.rateLimitApi) ?? 0,
+    },
   };
   if (!/^(fatal|error|warn|info|debug|trace|silent)$/.test(cfg.logLevel)) problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got '${cfg.logLevel}')`);
   let secretKey = env.SECRET_KEY;

@@ -3,21 +3,31 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
+import helmet from '@fastify/helmet';
 import swaggerUi from '@fastify/swagger-ui';
+import { alertRuleRoutes } from '../alerts/alert-rule.routes.js';
 import type { Core } from '../app.js';
 import { AuditEntrySchema } from '../audit/audit.schemas.js';
 import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
+import { settingsRoutes } from '../settings/settings.routes.js';
+import { subscriptionRoutes } from '../subscriptions/subscription.routes.js';
 import { tokenRoutes } from '../tokens/token.routes.js';
+import { userRoutes } from '../users/user.routes.js';
 import { VERSION } from '../version.js';
 import { installAuth } from './auth-hook.js';
 import { installErrorHandler } from './error-handler.js';
+import type { RateLimits } from './rate-limits.js';
+import { DEFAULT_RATE_LIMITS, installRateLimits } from './rate-limits.js';
 import './fastify-types.js';
 
 export interface ServerOptions {
   readonly logLevel?: string;
   readonly trustProxy?: boolean;
   readonly bodyLimitBytes?: number;
+  readonly rateLimits?: RateLimits;
+  /** Where service logs go (stderr by default). */
+  readonly logStream?: NodeJS.WritableStream;
 }
 
 /**
@@ -28,7 +38,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   const app = Fastify({
     logger: options.logLevel === 'silent' ? false : {
       level: options.logLevel ?? 'info',
-      stream: process.stderr,
+      stream: options.logStream ?? process.stderr,
       redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]'],
     },
     genReqId: () => randomUUID(),
@@ -43,6 +53,11 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   installErrorHandler(app);
   app.addSchema(AuditEntrySchema);
   await app.register(cookie);
+  await app.register(helmet, {
+    // The API docs page loads its own scripts and styles from /docs/static.
+    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"] } },
+    hsts: false,
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -62,12 +77,17 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   installAuth(app, core.auth);
+  await installRateLimits(app, options.rateLimits ?? DEFAULT_RATE_LIMITS);
 
   const secureCookies = (protocol: string): boolean => protocol === 'https';
   await app.register(async (scope) => {
     auditRoutes(scope, { service: core.audit, catalog: core.catalog });
     authRoutes(scope, { auth: core.auth, secureCookies });
     tokenRoutes(scope, { service: core.tokens });
+    userRoutes(scope, { service: core.users, now: () => core.clock.now() });
+    settingsRoutes(scope, { service: core.settings });
+    subscriptionRoutes(scope, { service: core.subscriptions });
+    alertRuleRoutes(scope, { service: core.alertRules });
   });
   return app;
 }

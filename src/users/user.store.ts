@@ -68,6 +68,25 @@ export class UserStore {
     });
   }
 
+  /** Enabled admins other than `exceptId` (run inside the change's transaction). */
+  async otherActiveAdmins(tx: SqlExecutor, exceptId: string): Promise<number> {
+    const row = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?", [exceptId]);
+    return Number(row?.n ?? 0);
+  }
+
+  async update(tx: SqlExecutor, id: string, fields: { role?: string; password_hash?: string; disabled?: boolean }, now: number): Promise<void> {
+    const columns: Array<[string, string | number]> = [];
+    if (fields.role !== undefined) columns.push(['role', fields.role]);
+    if (fields.password_hash !== undefined) columns.push(['password_hash', fields.password_hash]);
+    if (fields.disabled !== undefined) columns.push(['disabled', fields.disabled ? 1 : 0]);
+    columns.push(['updated_at', now]);
+    await tx.run(`UPDATE users SET ${columns.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`, [...columns.map(([, v]) => v), id]);
+  }
+
+  async delete(tx: SqlExecutor, id: string): Promise<number> {
+    return tx.run('DELETE FROM users WHERE id = ?', [id]);
+  }
+
   async clearFailures(id: string, now: number, tx: SqlExecutor = this.db): Promise<void> {
     await tx.run('UPDATE users SET failed_count = 0, failed_window_start = NULL, locked_until = NULL, updated_at = ? WHERE id = ?', [now, id]);
   }

@@ -31,12 +31,23 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function buildTestApp(backend: BackendName): Promise<TestApp> {
+/** Limits high enough that ordinary tests never meet them; rate-limit tests pass their own. */
+export const TEST_RATE_LIMITS = { loginPerMinute: 10_000, ingestPerMinute: 1_000_000, apiPerMinute: 1_000_000 };
+
+export async function buildTestApp(
+  backend: BackendName,
+  options: { rateLimits?: typeof TEST_RATE_LIMITS; logStream?: NodeJS.WritableStream; trustProxy?: boolean } = {},
+): Promise<TestApp> {
   const tdb: TestDatabase = await freshDatabaseUrl(backend);
   const clock = new ManualClock(Date.now());
-  const core = await openCore({ databaseUrl: tdb.url, clock });
+  const core = await openCore({ databaseUrl: tdb.url, clock, secretKey: 'test-secret-key-0123456789abcdefghijkl' });
   await core.users.ensureFirstAdmin(ADMIN_PASSWORD);
-  const app = await buildServer(core, { logLevel: 'silent' });
+  const app = await buildServer(core, {
+    logLevel: options.logStream ? 'info' : 'silent',
+    logStream: options.logStream,
+    trustProxy: options.trustProxy,
+    rateLimits: options.rateLimits ?? TEST_RATE_LIMITS,
+  });
   await app.ready();
 
   const request: TestApp['request'] = (caller, method, url, payload, headers = {}) =>

@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ALL_ROLES } from '../auth/access.js';
+import { SEVERITIES } from '../catalog/event-definitions.js';
+import { ErrorResponse, errorResponses } from '../http/common.schemas.js';
+import { contextOf } from '../http/request-context.js';
+import { WEBHOOK_FORMATS, presentRule } from './alert-rule.js';
+import type { AlertRuleService } from './alert-rule.service.js';
+
+const MANAGERS = { roles: ['admin', 'operator'], scopes: [] } as const;
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const EventTypes = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 50, description: 'Catalog actions, prefixes like rotation.*, or *' });
+const Channel = {
+  type: Type.Literal('webhook'),
+  url: Type.String({ minLength: 1, maxLength: 2048 }),
+  secret: Type.Optional(Type.Union([Type.String({ minLength: 16, maxLength: 256 }), Type.Null()], { description: 'Signs deliveries (X-Trailmark-Signature); never shown again' })),
+  headers: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 1024 }), { maxProperties: 20, description: 'Extra headers, e.g. Authorization: Splunk <token>; values are never shown again' })),
+  format: Type.Optional(Type.Enum(WEBHOOK_FORMATS, { description: 'Payload preset (default generic)' })),
+};
+const RuleResponse = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  event_types: Type.Array(Type.String()),
+  min_severity: Type.Enum(SEVERITIES),
+  enabled: Type.Boolean(),
+  channel: Type.Object({ type: Type.String(), url: Type.String({ description: 'Query values and credentials redacted' }), format: Type.String(), header_names: Type.Array(Type.String()), has_secret: Type.Boolean() }),
+  created_by: Type.String(),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+});
+
+export function alertRuleRoutes(app: FastifyInstance, deps: { service: AlertRuleService }): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { service } = deps;
+
+  r.get('/api/alert-rules', {
+    config: { access: { roles: ALL_ROLES, scopes: [] } },
+    schema: { tags: ['alert rules'], summary: 'List alert rules (secrets never shown)', response: { 200: Type.Object({ rules: Type.Array(RuleResponse) }), ...errorResponses } },
+  }, async () => ({ rules: (await service.list()).map(presentRule) }));
+
+  r.post('/api/alert-rules', {
+    config: { access: MANAGERS },
+    schema: {
+      tags: ['alert rules'],
+      summary: 'Create an alert rule',
+      description: 'Audited as alert.rule.created with the rule, its secret and header values redacted.',
+      body: Type.Object(
+        { name: Type.String({ minLength: 1, maxLength: 128 }), event_types: EventTypes, min_severity: Type.Optional(Type.Enum(SEVERITIES)), enabled: Type.Optional(Type.Boolean()), channel: Type.Object(Channel, { additionalProperties: false }) },
+        { additionalProperties: false },
+      ),
+      response: { 201: RuleResponse, ...errorResponses },
+    },
+  }, async (request, reply) => reply.status(201).send(presentRule(await service.create(request.body, contextOf(request)))));
+
+  r.get('/api/alert-rules/:id', {
+    config: { access: { roles: ALL_ROLES, scopes: [] } },
+    schema: { tags: ['alert rules'], summary: 'One alert rule', params: IdParams, response: { 200: RuleResponse, ...errorResponses, 404: ErrorResponse } },
+  }, async (request) => presentRule(await service.get(request.params.id)));
+
+  r.patch('/api/alert-rules/:id', {
+    config: { access: MANAGERS },
+    schema: {
+      tags: ['alert rules'],
+      summary: 'Change an alert rule',
+      description: 'Send only what changes. Audited as alert.rule.updated with the changed fields (secrets and header values only as changed).',
+      params: IdParams,
+      body: Type.Object(
+        {
+          name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+          event_types: Type.Optional(EventTypes),
+          min_severity: Type.Optional(Type.Enum(SEVERITIES)),
+          enabled: Type.Optional(Type.Boolean()),
+          channel: Type.Optional(Type.Partial(Type.Object(Channel, { additionalProperties: false }))),
+        },
+        { additionalProperties: false, minProperties: 1 },
+      ),
+      response: { 200: RuleResponse, ...errorResponses, 404: ErrorResponse },
+    },
+  }, async (request) => presentRule(await service.update(request.params.id, request.body, contextOf(request))));
+
+  r.delete('/api/alert-rules/:id', {
+    config: { access: MANAGERS },
+    schema: { tags: ['alert rules'], summary: 'Delete an alert rule', description: 'Audited as alert.rule.deleted.', params: IdParams, response: { 204: Type.Null(), ...errorResponses, 404: ErrorResponse } },
+  }, async (request, reply) => {
+    await service.delete(request.params.id, contextOf(request));
+    return reply.status(204).send(null);
+  });
+}

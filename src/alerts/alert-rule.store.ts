@@ -1,0 +1,68 @@
+import type { Severity } from '../catalog/event-definitions.js';
+import type { SecretBox } from '../lib/secret-box.js';
+import type { SqlExecutor } from '../store/sql-database.js';
+import type { AlertRule, WebhookFormat } from './alert-rule.js';
+
+interface Row {
+  id: string; name: string; event_types: string; min_severity: string; enabled: number; channel_type: string; url: string; format: string;
+  headers_enc: string | null; secret_enc: string | null; created_by: string; created_at: number; updated_at: number;
+}
+const COLUMNS = 'id, name, event_types, min_severity, enabled, channel_type, url, format, headers_enc, secret_enc, created_by, created_at, updated_at';
+
+/** Alert rules in the database; the URL (it may carry an API key), secret and headers are sealed at rest. */
+export class AlertRuleStore {
+  constructor(
+    private readonly db: SqlExecutor,
+    private readonly box: SecretBox,
+  ) {}
+
+  async list(): Promise<AlertRule[]> {
+    return (await this.db.all<Row>(`SELECT ${COLUMNS} FROM alert_rules ORDER BY created_at, id`)).map((r) => this.toRule(r));
+  }
+
+  async byId(id: string): Promise<AlertRule | undefined> {
+    const row = await this.db.get<Row>(`SELECT ${COLUMNS} FROM alert_rules WHERE id = ?`, [id]);
+    return row && this.toRule(row);
+  }
+
+  async save(tx: SqlExecutor, rule: AlertRule, insert: boolean): Promise<void> {
+    const headers = Object.keys(rule.channel.headers).length > 0 ? this.box.seal(JSON.stringify(rule.channel.headers)) : null;
+    const secret = rule.channel.secret === null ? null : this.box.seal(rule.channel.secret);
+    const values = [rule.name, JSON.stringify(rule.event_types), rule.min_severity, rule.enabled ? 1 : 0, rule.channel.type, this.box.seal(rule.channel.url), rule.channel.format, headers, secret, rule.updated_at];
+    if (insert) {
+      await tx.run(
+        'INSERT INTO alert_rules (name, event_types, min_severity, enabled, channel_type, url, format, headers_enc, secret_enc, updated_at, id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [...values, rule.id, rule.created_by, rule.created_at],
+      );
+    } else {
+      await tx.run(
+        'UPDATE alert_rules SET name = ?, event_types = ?, min_severity = ?, enabled = ?, channel_type = ?, url = ?, format = ?, headers_enc = ?, secret_enc = ?, updated_at = ? WHERE id = ?',
+        [...values, rule.id],
+      );
+    }
+  }
+
+  async delete(tx: SqlExecutor, id: string): Promise<number> {
+    return tx.run('DELETE FROM alert_rules WHERE id = ?', [id]);
+  }
+
+  private toRule(r: Row): AlertRule {
+    return {
+      id: r.id,
+      name: r.name,
+      event_types: JSON.parse(r.event_types) as string[],
+      min_severity: r.min_severity as Severity,
+      enabled: r.enabled === 1,
+      channel: {
+        type: 'webhook',
+        url: this.box.open(r.url),
+        format: r.format as WebhookFormat,
+        headers: r.headers_enc ? (JSON.parse(this.box.open(r.headers_enc)) as Record<string, string>) : {},
+        secret: r.secret_enc ? this.box.open(r.secret_enc) : null,
+      },
+      created_by: r.created_by,
+      created_at: r.created_at,
+      updated_at: r.updated_at,
+    };
+  }
+}
