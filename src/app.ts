@@ -18,6 +18,10 @@ import { TokenStore } from './tokens/token.store.js';
 import { UserService } from './users/user.service.js';
 import { UserStore } from './users/user.store.js';
 import { SubscriptionService } from './subscriptions/subscription.service.js';
+import { OutboxStore } from './forwarding/outbox.store.js';
+import { WebhookDispatcher } from './forwarding/webhook-dispatcher.js';
+import { DeliveriesService } from './forwarding/deliveries.service.js';
+import { RetentionService } from './retention/retention.service.js';
 
 /** Everything Trailmark's services need, wired once from a database URL. */
 export interface Core {
@@ -33,6 +37,10 @@ export interface Core {
   readonly settings: SettingsService;
   readonly subscriptions: SubscriptionService;
   readonly alertRules: AlertRuleService;
+  readonly outbox: OutboxStore;
+  readonly webhooks: WebhookDispatcher;
+  readonly retention: RetentionService;
+  readonly deliveries: DeliveriesService;
   close(): Promise<void>;
 }
 
@@ -53,6 +61,13 @@ export async function openCore(options: { databaseUrl: string; clock: Clock; sec
   const tokenStore = new TokenStore(db);
   const sessions = new SessionStore(db);
   const settings = new SettingsService(new SettingsStore(db), recorder, clock);
+  const ruleStore = new AlertRuleStore(db, new SecretBox(options.secretKey, 'alert-rule-secrets:v1'));
+  const outbox = new OutboxStore(db);
+  const webhooks = new WebhookDispatcher({ outbox, rules: ruleStore, audit: auditStore, catalog, clock });
+  auditStore.onInsert(webhooks.enqueue);
+  const retention = new RetentionService(auditStore, settings, recorder, clock);
+  settings.retentionPreview = (days) => retention.preview(days);
+  const alertRules = new AlertRuleService(ruleStore, catalog, recorder, clock, () => webhooks.invalidateRules());
   return {
     db,
     clock,
@@ -65,7 +80,14 @@ export async function openCore(options: { databaseUrl: string; clock: Clock; sec
     tokens: new TokenService(tokenStore, recorder, clock),
     settings,
     subscriptions: new SubscriptionService(db, recorder, clock),
-    alertRules: new AlertRuleService(new AlertRuleStore(db, new SecretBox(options.secretKey, 'alert-rule-secrets:v1')), catalog, recorder, clock),
-    close: () => db.close(),
+    alertRules,
+    deliveries: new DeliveriesService(alertRules, outbox, recorder, clock),
+    outbox,
+    webhooks,
+    retention,
+    close: async () => {
+      webhooks.stop();
+      await db.close();
+    },
   };
 }

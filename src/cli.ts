@@ -13,6 +13,7 @@ import { AppError } from './lib/errors.js';
 import { verifyStoredChain } from './chain/verify-stored-chain.js';
 import { SYSTEM_ACTOR } from './users/user.service.js';
 import { VERSION } from './version.js';
+import { buildScheduler, startBackground } from './runtime.js';
 
 const USAGE = `trailmark ${VERSION}
 
@@ -23,6 +24,7 @@ Usage:
                                           verify an exported CSV or PDF (no database needed)
   trailmark user create --username NAME --role ROLE [--password-stdin]
   trailmark token create --name NAME --scopes audit:write[,audit:read]
+  trailmark retention run                 apply audit_retention_days now (DATABASE_URL)
 
 Configuration comes from the environment (DATABASE_URL, SECRET_KEY, PORT, HOST, …).`;
 
@@ -52,6 +54,7 @@ async function start(config: Config): Promise<void> {
   } else if (admin) {
     say('First admin "admin" created with TRAILMARK_ADMIN_PASSWORD.');
   }
+  const stopBackground = startBackground(core);
   const app = await buildServer(core, { logLevel: config.logLevel, trustProxy: config.trustProxy, bodyLimitBytes: config.bodyLimitBytes, rateLimits: config.rateLimits });
   await core.recorder.record({
     action: 'system.started',
@@ -66,6 +69,7 @@ async function start(config: Config): Promise<void> {
     if (stopping) return;
     stopping = true;
     say(`${signal}: shutting down`);
+    stopBackground();
     void app.close().then(() => core.close()).then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -113,6 +117,22 @@ async function tokenCreate(config: Config, args: string[]): Promise<number> {
   });
 }
 
+async function retentionRun(config: Config): Promise<number> {
+  return withCore(config, async (core) => {
+    const outcome = await buildScheduler(core).runNow('retention');
+    if (outcome.status === 'busy') {
+      say('Retention is running on another node right now; nothing done.');
+      return 1;
+    }
+    if (outcome.status === 'failed') {
+      say(`Retention failed: ${outcome.error}`);
+      return 1;
+    }
+    say(`Retention: removed ${outcome.totals.removed} entries recorded before ${outcome.totals.cutoff} (${outcome.totals.retention_days} days) in ${outcome.durationMs} ms.`);
+    return 0;
+  });
+}
+
 class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
@@ -135,6 +155,9 @@ export async function main(argv: string[]): Promise<number> {
         break;
       case 'token':
         if (sub === 'create') return await tokenCreate(config, rest);
+        break;
+      case 'retention':
+        if (sub === 'run') return await retentionRun(config);
         break;
       case undefined:
       case 'help':

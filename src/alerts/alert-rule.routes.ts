@@ -7,6 +7,7 @@ import { ErrorResponse, errorResponses } from '../http/common.schemas.js';
 import { contextOf } from '../http/request-context.js';
 import { WEBHOOK_FORMATS, presentRule } from './alert-rule.js';
 import type { AlertRuleService } from './alert-rule.service.js';
+import type { DeliveriesService } from '../forwarding/deliveries.service.js';
 
 const MANAGERS = { roles: ['admin', 'operator'], scopes: [] } as const;
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -30,7 +31,7 @@ const RuleResponse = Type.Object({
   updated_at: Type.String(),
 });
 
-export function alertRuleRoutes(app: FastifyInstance, deps: { service: AlertRuleService }): void {
+export function alertRuleRoutes(app: FastifyInstance, deps: { service: AlertRuleService; deliveries: DeliveriesService }): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { service } = deps;
 
@@ -86,4 +87,40 @@ export function alertRuleRoutes(app: FastifyInstance, deps: { service: AlertRule
     await service.delete(request.params.id, contextOf(request));
     return reply.status(204).send(null);
   });
+
+  r.get('/api/alert-rules/:id/deliveries', {
+    config: { access: { roles: ALL_ROLES, scopes: [] } },
+    schema: {
+      tags: ['alert rules'],
+      summary: 'Delivery health and recent deliveries of a rule',
+      params: IdParams,
+      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })) }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({
+          health: Type.Object({
+            pending: Type.Integer(), delivered: Type.Integer(), dead: Type.Integer(),
+            last_success_at: Type.Union([Type.String(), Type.Null()]), last_error: Type.Union([Type.String(), Type.Null()]), consecutive_failures: Type.Integer(),
+          }),
+          deliveries: Type.Array(Type.Object({
+            delivery_id: Type.String(), entry_seq: Type.Integer(), status: Type.String(), attempts: Type.Integer(), created_at: Type.String(),
+            next_attempt_at: Type.Union([Type.String(), Type.Null()]), delivered_at: Type.Union([Type.String(), Type.Null()]),
+            last_status: Type.Union([Type.Integer(), Type.Null()]), last_error: Type.Union([Type.String(), Type.Null()]),
+          })),
+        }),
+        ...errorResponses,
+        404: ErrorResponse,
+      },
+    },
+  }, async (request) => deps.deliveries.forRule(request.params.id, request.query.limit ?? 50));
+
+  r.post('/api/alert-rules/:id/test', {
+    config: { access: MANAGERS },
+    schema: {
+      tags: ['alert rules'],
+      summary: 'Send a test event to the rule’s webhook now',
+      description: 'Sends a synthetic entry (not part of the chain) and answers with the outcome; audited as alert.rule.tested.',
+      params: IdParams,
+      response: { 200: Type.Object({ delivered: Type.Boolean(), status: Type.Union([Type.Integer(), Type.Null()]), error: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses, 404: ErrorResponse },
+    },
+  }, async (request) => deps.deliveries.sendTest(request.params.id, contextOf(request)));
 }

@@ -33,6 +33,8 @@ export class AlertRuleService {
     private readonly catalog: Catalog,
     private readonly recorder: AuditRecorder,
     private readonly clock: Clock,
+    /** Told after every change, so forwarding stops using the old rule at once on this node. */
+    private readonly changed: () => void = () => undefined,
   ) {}
 
   list(): Promise<AlertRule[]> {
@@ -64,6 +66,7 @@ export class AlertRuleService {
       { action: 'alert.rule.created', actor, resource: { id: rule.id, name: rule.name }, details: { rule: shown, created_by: actor.name ?? 'unknown' }, source: { ip: ctx.ip, user_agent: ctx.userAgent }, requestId: ctx.requestId },
       (tx) => this.store.save(tx, rule, true),
     );
+    this.changed();
     return rule;
   }
 
@@ -91,6 +94,7 @@ export class AlertRuleService {
       { action: 'alert.rule.updated', actor, resource: { id, name: next.name }, details: { changed_fields: changed, modified_by: actor.name ?? 'unknown' }, source: { ip: ctx.ip, user_agent: ctx.userAgent }, requestId: ctx.requestId },
       (tx) => this.store.save(tx, next, false),
     );
+    this.changed();
     return next;
   }
 
@@ -103,6 +107,7 @@ export class AlertRuleService {
         if ((await this.store.delete(tx, id)) === 0) throw notFound(`Alert rule ${id}`);
       },
     );
+    this.changed();
   }
 
   private validate(rule: AlertRule): AlertRule {

@@ -61,6 +61,14 @@ export interface AuditStore {
    * highest seq actually stored (a row beyond the head was not written by the writer).
    */
   chainState(): Promise<ChainState>;
+  /**
+   * Removes the oldest entries recorded before `cutoff` (at most `batch`) in one
+   * transaction that also moves the anchor to the last removed entry, so the remaining
+   * chain verifies from there. Returns null when nothing is older than the cutoff.
+   */
+  purgeBatch(cutoff: number, batch: number): Promise<{ removed: number; anchor: ChainAnchor } | null>;
+  /** How many entries were recorded before `cutoff`. */
+  countBefore(cutoff: number): Promise<number>;
 }
 
 export interface ChainState {

@@ -36,6 +36,12 @@ export class ChainWriter {
   private running = false;
   private readonly insertChunk: number;
 
+  /**
+   * Work done in the same transaction as every insert (e.g. the webhook outbox), so what it
+   * writes exists exactly when the entries do.
+   */
+  afterInsert: ((tx: SqlExecutor, stored: readonly StoredEntry[]) => Promise<void>) | undefined;
+
   constructor(
     private readonly db: SqlDatabase,
     private readonly now: () => number,
@@ -84,6 +90,7 @@ export class ChainWriter {
               if (item.within) await item.within(tx);
               const stored = this.link(item.entries, head);
               await this.insert(tx, stored);
+              if (this.afterInsert && stored.length > 0) await this.afterInsert(tx, stored);
               return stored;
             };
             const stored = item.within ? await withSavepoint(tx, run) : await run();

@@ -1,4 +1,5 @@
-import type { SqlDatabase } from '../store/sql-database.js';
+import type { ChainAnchor } from '../chain/chain-verifier.js';
+import type { SqlDatabase, SqlExecutor } from '../store/sql-database.js';
 import type { PendingEntry, StoredEntry } from './audit-entry.js';
 import type { AuditFilter, AuditPage, AuditPageResult, AuditStore, ChainHead, ChainState, WithinAppend } from './audit.store.js';
 import { filterToSql } from './audit-filter-sql.js';
@@ -20,6 +21,11 @@ export class SqlAuditStore implements AuditStore {
     now: () => number,
   ) {
     this.writer = new ChainWriter(db, now);
+  }
+
+  /** Registers work that commits with every batch of inserted entries (one hook). */
+  onInsert(hook: (tx: SqlExecutor, stored: readonly StoredEntry[]) => Promise<void>): void {
+    this.writer.afterInsert = hook;
   }
 
   append(entries: readonly PendingEntry[], within?: WithinAppend): Promise<StoredEntry[]> {
@@ -57,6 +63,11 @@ export class SqlAuditStore implements AuditStore {
     return { count: Math.min(n, cap), capped: n > cap };
   }
 
+  async getBySeq(seq: number): Promise<StoredEntry | undefined> {
+    const row = await this.db.get<EntryRow>(`SELECT ${ENTRY_SELECT} FROM audit_entries WHERE seq = ?`, [seq]);
+    return row ? rowToEntry(row) : undefined;
+  }
+
   async getById(id: string): Promise<StoredEntry | undefined> {
     const row = await this.db.get<EntryRow>(`SELECT ${ENTRY_SELECT} FROM audit_entries WHERE id = ?`, [id]);
     return row ? rowToEntry(row) : undefined;
@@ -81,6 +92,23 @@ export class SqlAuditStore implements AuditStore {
     const row = await this.db.get<ChainHead>('SELECT seq, hash, ts FROM audit_chain_head WHERE id = 1');
     if (!row) throw new Error('audit_chain_head is missing: the database was not migrated');
     return row;
+  }
+
+  async purgeBatch(cutoff: number, batch: number): Promise<{ removed: number; anchor: ChainAnchor } | null> {
+    return this.db.transaction(async (tx) => {
+      // ts never decreases along seq, so the entries before the cutoff are a prefix of the chain.
+      const last =
+        (await tx.get<ChainAnchor>('SELECT seq, hash FROM audit_entries WHERE ts < ? ORDER BY seq ASC LIMIT 1 OFFSET ?', [cutoff, batch - 1])) ??
+        (await tx.get<ChainAnchor>('SELECT seq, hash FROM audit_entries WHERE ts < ? ORDER BY seq DESC LIMIT 1', [cutoff]));
+      if (!last) return null;
+      const removed = await tx.run('DELETE FROM audit_entries WHERE seq <= ?', [last.seq]);
+      await tx.run('UPDATE audit_chain_head SET anchor_seq = ?, anchor_hash = ? WHERE id = 1', [last.seq, last.hash]);
+      return { removed, anchor: { seq: last.seq, hash: last.hash } };
+    });
+  }
+
+  async countBefore(cutoff: number): Promise<number> {
+    return Number((await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM audit_entries WHERE ts < ?', [cutoff]))?.n ?? 0);
   }
 
   async chainState(): Promise<ChainState> {

@@ -178,6 +178,11 @@ const defs: Def[] = [
     description: 'Alert rule {details.rule_id} deleted by {details.deleted_by}',
     details: details({ rule_id: str('Rule id', 64), deleted_by: str('Who deleted it') }),
   },
+  {
+    action: 'alert.rule.tested', severity: 'info', severityReason: ROUTINE, resourceType: 'alert_rule', source: 'trailmark',
+    description: 'Test event sent for alert rule {resource.name} by {details.tested_by}: {details.result}',
+    details: details({ rule_id: str('Rule id', 64), tested_by: str('Who sent the test'), result: str('delivered, or why not', 512) }, { status: int('HTTP status the receiver answered') }),
+  },
   // ── System events ───────────────────────────────────────────────────────────────
   {
     action: 'system.started', severity: 'info', severityReason: ROUTINE, resourceType: 'service', source: 'trailmark',

@@ -87,7 +87,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     userRoutes(scope, { service: core.users, now: () => core.clock.now() });
     settingsRoutes(scope, { service: core.settings });
     subscriptionRoutes(scope, { service: core.subscriptions });
-    alertRuleRoutes(scope, { service: core.alertRules });
+    alertRuleRoutes(scope, { service: core.alertRules, deliveries: core.deliveries });
   });
   return app;
 }

@@ -30,6 +30,7 @@ export const SETTING_DEFINITIONS = {
   session_absolute_hours: int(12, 1, 720, 'A session ends this long after sign-in'),
   tenant_name: text('Trailmark', 128, 'Organisation name shown on exports'),
   auditors_may_export: bool(false, 'Whether the auditor role may export the audit log (admins always may)'),
+  stdout_mirror: bool(true, 'Write every committed entry as one JSON line on stdout (for container log collectors)'),
 } as const;
 
 type Defs = typeof SETTING_DEFINITIONS;

@@ -24,7 +24,14 @@ export function settingsRoutes(app: FastifyInstance, deps: { service: SettingsSe
       summary: 'Change settings',
       description: 'Send only the settings to change. A value out of range is refused with 400 naming the setting, and nothing changes. Each changed setting is audited as settings.updated with its old and new value.',
       body: SettingsPatchSchema,
-      response: { 200: Type.Object({ settings: SettingsSchema, changed: Type.Array(Type.String()) }), ...errorResponses },
+      response: {
+        200: Type.Object({
+          settings: SettingsSchema,
+          changed: Type.Array(Type.String()),
+          warnings: Type.Array(Type.Object({ setting: Type.String(), message: Type.String(), entries_to_remove: Type.Integer() }), { description: 'E.g. lowering audit_retention_days: how many entries the next run removes' }),
+        }),
+        ...errorResponses,
+      },
     },
   }, async (request) => deps.service.update(request.body as Partial<Settings>, contextOf(request)));
 }

@@ -8,6 +8,12 @@ import type { SettingName, Settings } from './settings.definitions.js';
 import { SETTING_NAMES } from './settings.definitions.js';
 import type { SettingsStore } from './settings.store.js';
 
+export interface SettingWarning {
+  readonly setting: SettingName;
+  readonly message: string;
+  readonly entries_to_remove: number;
+}
+
 /** How long a node trusts its cached copy; another node's change shows within this time. */
 const CACHE_MS = 5_000;
 const MINUTE = 60_000;
@@ -31,7 +37,7 @@ export class SettingsService {
   }
 
   /** Applies the changed values; unchanged ones are ignored. Fail closed: no entry, no change. */
-  async update(patch: Partial<Settings>, ctx: RequestContext): Promise<{ settings: Settings; changed: SettingName[] }> {
+  async update(patch: Partial<Settings>, ctx: RequestContext): Promise<{ settings: Settings; changed: SettingName[]; warnings: SettingWarning[] }> {
     this.cached = undefined;
     const current = await this.store.read();
     const changed = SETTING_NAMES.filter((k) => patch[k] !== undefined && patch[k] !== current[k]);
@@ -51,8 +57,16 @@ export class SettingsService {
       });
     }
     this.cached = undefined;
-    return { settings: await this.get(), changed };
+    const warnings: SettingWarning[] = [];
+    if (changed.includes('audit_retention_days') && patch.audit_retention_days! < current.audit_retention_days && this.retentionPreview) {
+      const n = await this.retentionPreview(patch.audit_retention_days!);
+      warnings.push({ setting: 'audit_retention_days', entries_to_remove: n, message: `The next retention run removes ${n} entries recorded more than ${patch.audit_retention_days} days ago. Export them first if you need them.` });
+    }
+    return { settings: await this.get(), changed, warnings };
   }
+
+  /** Counts what a retention of N days would remove (wired after construction: retention reads settings too). */
+  retentionPreview: ((days: number) => Promise<number>) | undefined;
 
   async loginPolicy(): Promise<LoginPolicy> {
     const s = await this.get();

@@ -9,6 +9,8 @@ export interface Dialect {
   readonly name: 'sqlite' | 'postgres';
   /** Appended to the chain-head read in the append transaction (row lock on PostgreSQL). */
   readonly lockForUpdate: string;
+  /** Appended to a claim query so concurrent workers take different rows (PostgreSQL). */
+  readonly skipLocked: string;
   /** A predicate matching entries whose search text holds every token (as prefixes). */
   searchPredicate(tokens: readonly string[]): { sql: string; params: SqlValue[] };
   /** Largest number of bound parameters one statement may carry. */

@@ -20,7 +20,7 @@ const subscription = async (t: TestApp): Promise<string> => {
   return id;
 };
 const rule = async (t: TestApp): Promise<string> =>
-  ((await t.request(t.admin, 'POST', '/api/alert-rules', { name: 'r', event_types: ['auth.*'], channel: { type: 'webhook', url: 'https://siem.example/hook' } })).json() as { id: string }).id;
+  ((await t.request(t.admin, 'POST', '/api/alert-rules', { name: 'r', event_types: ['auth.*'], channel: { type: 'webhook', url: 'http://127.0.0.1:9/hook' } })).json() as { id: string }).id;
 const user = async (t: TestApp): Promise<string> =>
   ((await t.request(t.admin, 'POST', '/api/users', { username: `u${guid().slice(0, 8)}`, password: 'a-long-password-1', role: 'viewer' })).json() as { id: string }).id;
 const token = async (t: TestApp): Promise<string> => ((await t.request(t.admin, 'POST', '/api/tokens', { name: 'victim', scopes: ['audit:read'] })).json() as { id: string }).id;
@@ -53,6 +53,8 @@ const ROUTES: Record<string, RouteCase> = {
   'POST /api/alert-rules': { allowed: ['admin', 'operator'], make: async () => ({ url: '/api/alert-rules', body: { name: 'n', event_types: ['rotation.*'], channel: { type: 'webhook', url: 'https://siem.example/x' } } }) },
   'GET /api/alert-rules/{id}': { allowed: EVERY_ROLE, make: async (t) => ({ url: `/api/alert-rules/${await rule(t)}` }) },
   'PATCH /api/alert-rules/{id}': { allowed: ['admin', 'operator'], make: async (t) => ({ url: `/api/alert-rules/${await rule(t)}`, body: { enabled: false } }) },
+  'GET /api/alert-rules/{id}/deliveries': { allowed: EVERY_ROLE, make: async (t) => ({ url: `/api/alert-rules/${await rule(t)}/deliveries` }) },
+  'POST /api/alert-rules/{id}/test': { allowed: ['admin', 'operator'], make: async (t) => ({ url: `/api/alert-rules/${await rule(t)}/test` }) },
   'DELETE /api/alert-rules/{id}': { allowed: ['admin', 'operator'], make: async (t) => ({ url: `/api/alert-rules/${await rule(t)}` }) },
 };
 

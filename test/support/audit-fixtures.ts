@@ -28,6 +28,7 @@ export const SAMPLE_DETAILS: Record<string, Record<string, unknown>> = {
   'alert.rule.created': { rule: { name: 'failed logins', event_types: ['auth.login.failed'] }, created_by: 'admin' },
   'alert.rule.updated': { changed_fields: { enabled: { old: true, new: false } }, modified_by: 'admin' },
   'alert.rule.deleted': { rule_id: 'r-1', deleted_by: 'admin' },
+  'alert.rule.tested': { rule_id: 'r-1', tested_by: 'admin', result: 'delivered', status: 200 },
   'system.started': { version: '0.1.0', backend: 'sqlite', node_version: 'v20.20.2' },
   'system.license.validated': { edition: 'enterprise', valid_until: '2027-12-31T00:00:00Z' },
   'system.license.failed': { error_message: 'licence expired' },

@@ -2,6 +2,7 @@ import type { Dialect } from '../sql-database.js';
 
 export const postgresDialect: Dialect = {
   name: 'postgres',
+  skipLocked: ' FOR UPDATE SKIP LOCKED',
   lockForUpdate: ' FOR UPDATE',
   maxParams: 65_000,
   migrationLock: 'SELECT pg_advisory_xact_lock(7240301)',

@@ -2,6 +2,7 @@ import type { Dialect } from '../sql-database.js';
 
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
+  skipLocked: '',
   lockForUpdate: '',
   maxParams: 32_000,
   migrationLock: null,

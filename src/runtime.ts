@@ -1,0 +1,31 @@
+import type { Core } from './app.js';
+import { StdoutMirror } from './forwarding/stdout-mirror.js';
+import { RetentionJob } from './jobs/retention.job.js';
+import type { ScheduledJob } from './jobs/scheduled-job.js';
+import { Scheduler } from './jobs/scheduler.js';
+
+/** Every scheduled job, each declaring its own schedule. */
+export function scheduledJobs(core: Core): ScheduledJob[] {
+  return [new RetentionJob(core.retention)];
+}
+
+export function buildScheduler(core: Core): Scheduler {
+  return new Scheduler(core.db, core.recorder, core.clock, scheduledJobs(core));
+}
+
+/**
+ * What runs beside the HTTP server in `trailmark start`: the stdout mirror, webhook
+ * delivery and the scheduler. Returns a stop function.
+ */
+export function startBackground(core: Core, options: { stdout?: NodeJS.WritableStream } = {}): () => void {
+  const mirror = new StdoutMirror(async () => (await core.settings.get()).stdout_mirror, options.stdout);
+  const unsubscribe = core.recorder.onCommit(mirror.onCommit);
+  core.webhooks.start();
+  const scheduler = buildScheduler(core);
+  scheduler.start();
+  return () => {
+    scheduler.stop();
+    core.webhooks.stop();
+    unsubscribe();
+  };
+}

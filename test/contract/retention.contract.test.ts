@@ -1,0 +1,98 @@
+import { PassThrough } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openCore } from '../../src/app.js';
+import type { Core } from '../../src/app.js';
+import { verifyStoredChain } from '../../src/chain/verify-stored-chain.js';
+import { Scheduler } from '../../src/jobs/scheduler.js';
+import { ManualClock } from '../../src/lib/clock.js';
+import { DAY_MS } from '../../src/retention/retention.service.js';
+import { buildScheduler, scheduledJobs, startBackground } from '../../src/runtime.js';
+import { buildEvent } from '../support/audit-fixtures.js';
+import { BACKENDS, freshDatabaseUrl } from '../support/backends.js';
+import type { TestDatabase } from '../support/backends.js';
+
+const SECRET = 'retention-test-secret-key-0123456789abcdef';
+const ctx = (_core: Core) => ({ principal: { kind: 'user' as const, userId: 'u', username: 'admin', role: 'admin' as const, sessionIdHash: 'x', csrfToken: 'y' }, ip: '127.0.0.1', userAgent: null, requestId: 'r' });
+
+for (const backend of BACKENDS) {
+  describe(`retention and scheduled jobs (${backend})`, () => {
+    let tdb: TestDatabase;
+    let core: Core;
+    let clock: ManualClock;
+
+    beforeEach(async () => {
+      tdb = await freshDatabaseUrl(backend);
+      clock = new ManualClock(Date.UTC(2026, 0, 1));
+      core = await openCore({ databaseUrl: tdb.url, clock, secretKey: SECRET });
+    });
+    afterEach(async () => {
+      await core.close();
+      await tdb.cleanup();
+    });
+
+    it('removes entries older than the retention in batches, keeps the chain verifiable, and records it', async () => {
+      for (let day = 0; day < 10; day++) {
+        await core.recorder.recordBatch(Array.from({ length: 1_200 }, () => buildEvent()));
+        clock.advance(DAY_MS);
+      }
+      const total = 12_000;
+      clock.advance(95 * DAY_MS); // 104 days after the first batch: with 90 days kept, the oldest days go
+      const before = await core.auditStore.chainState();
+      const outcome = await buildScheduler(core).runNow('retention');
+      expect(outcome.status).toBe('completed');
+      const cutoff = clock.now() - 90 * DAY_MS;
+      const keptDays = Array.from({ length: 10 }, (_, d) => Date.UTC(2026, 0, 1) + d * DAY_MS).filter((t) => t >= cutoff).length;
+      expect(outcome.status === 'completed' && outcome.totals.removed).toBe(total - keptDays * 1_200);
+      const after = await core.auditStore.chainState();
+      expect(after.anchor.seq).toBe(total - keptDays * 1_200);
+      expect(after.head.seq).toBeGreaterThan(before.head.seq);
+      const verify = await verifyStoredChain(core.auditStore);
+      expect(verify).toMatchObject({ ok: true, from_seq: after.anchor.seq + 1 });
+      const purged = (await core.auditStore.page({ actions: ['audit.retention.purged'] }, { order: 'newest', limit: 1 })).items[0]!;
+      expect(JSON.parse(purged.detailsJson)).toMatchObject({ retention_days: 90, removed_count: total - keptDays * 1_200, checkpoint: after.anchor });
+      const task = (await core.auditStore.page({ actions: ['system.task.completed'] }, { order: 'newest', limit: 1 })).items[0]!;
+      expect(JSON.parse(task.detailsJson)).toMatchObject({ task: 'retention', totals: { removed: total - keptDays * 1_200 } });
+    });
+
+    it('warns how many entries the next run removes when retention is lowered', async () => {
+      await core.recorder.recordBatch(Array.from({ length: 50 }, () => buildEvent()));
+      clock.advance(45 * DAY_MS);
+      await core.recorder.recordBatch(Array.from({ length: 7 }, () => buildEvent()));
+      const res = await core.settings.update({ audit_retention_days: 30 }, ctx(core));
+      expect(res.warnings).toEqual([expect.objectContaining({ setting: 'audit_retention_days', entries_to_remove: 50 })]);
+      expect((await core.settings.update({ audit_retention_days: 60 }, ctx(core))).warnings).toEqual([]);
+    });
+
+    it('runs a job once when several schedulers (nodes) tick together', async () => {
+      clock.advance(DAY_MS);
+      const nodes = [0, 1, 2].map(() => new Scheduler(core.db, core.recorder, core.clock, scheduledJobs(core)));
+      await Promise.all(nodes.map((n) => n.tick()));
+      await Promise.all(nodes.map((n) => n.tick()));
+      const runs = await core.auditStore.count({ actions: ['system.task.completed'] }, 100);
+      expect(runs.count).toBe(1);
+      clock.advance(DAY_MS + 1);
+      await Promise.all(nodes.map((n) => n.tick()));
+      expect((await core.auditStore.count({ actions: ['system.task.completed'] }, 100)).count).toBe(2);
+    });
+
+    it('mirrors every committed entry as one JSON line on stdout, unless turned off', async () => {
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (d: Buffer) => (text += d.toString()));
+      const stop = startBackground(core, { stdout: out });
+      try {
+        const stored = await core.recorder.recordBatch([buildEvent('sync.started'), buildEvent('sync.failed')]);
+        await new Promise((r) => setTimeout(r, 50));
+        const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; action: string; hash: string });
+        expect(lines.filter((l) => l.action.startsWith('sync.')).map((l) => [l.seq, l.hash])).toEqual(stored.map((e) => [e.seq, e.hash]));
+        await core.settings.update({ stdout_mirror: false }, ctx(core));
+        text = '';
+        await core.recorder.record(buildEvent('sync.completed'));
+        await new Promise((r) => setTimeout(r, 50));
+        expect(text).toBe('');
+      } finally {
+        stop();
+      }
+    });
+  });
+}
