@@ -50,6 +50,7 @@ export async function openCore(options: { databaseUrl: string; clock: Clock; sec
   const db = await openDatabase(options.databaseUrl);
   try {
     await migrate(db, () => clock.now());
+    await db.partitions?.ensure(clock.now());
   } catch (err) {
     await db.close();
     throw err;

@@ -1,12 +1,15 @@
 import type { Core } from './app.js';
 import { StdoutMirror } from './forwarding/stdout-mirror.js';
+import { PartitionsJob } from './jobs/partitions.job.js';
 import { RetentionJob } from './jobs/retention.job.js';
 import type { ScheduledJob } from './jobs/scheduled-job.js';
 import { Scheduler } from './jobs/scheduler.js';
 
 /** Every scheduled job, each declaring its own schedule. */
 export function scheduledJobs(core: Core): ScheduledJob[] {
-  return [new RetentionJob(core.retention)];
+  const jobs: ScheduledJob[] = [new RetentionJob(core.retention)];
+  if (core.db.partitions) jobs.push(new PartitionsJob(core.db.partitions, () => core.clock.now()));
+  return jobs;
 }
 
 export function buildScheduler(core: Core): Scheduler {

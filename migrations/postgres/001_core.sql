@@ -1,8 +1,10 @@
 -- Trailmark core schema (PostgreSQL). Times are milliseconds since the Unix epoch, UTC.
 
+-- Partitioned by month of ts so retention drops whole old partitions (Trailmark creates the
+-- monthly partitions ahead of time; the default partition only catches what falls outside).
 CREATE TABLE audit_entries (
-  seq               BIGINT PRIMARY KEY,           -- gap-free, assigned by the chain writer
-  id                TEXT NOT NULL UNIQUE,          -- UUIDv7
+  seq               BIGINT NOT NULL,               -- gap-free, assigned by the chain writer
+  id                TEXT NOT NULL,                 -- UUIDv7
   ts                BIGINT  NOT NULL,              -- recorded time; never decreases with seq
   occurred_at       BIGINT ,                       -- producer's own time for the event, if given
   action            TEXT NOT NULL,
@@ -24,8 +26,11 @@ CREATE TABLE audit_entries (
   hash              TEXT NOT NULL,
   search            tsvector GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace(
                       action || ' ' || coalesce(actor_name, '') || ' ' || description || ' ' ||
-                      coalesce(resource_name, '') || ' ' || resource_id, '[^[:alnum:]]+', ' ', 'g'))) STORED
-);
+                      coalesce(resource_name, '') || ' ' || resource_id, '[^[:alnum:]]+', ' ', 'g'))) STORED,
+  PRIMARY KEY (seq, ts)
+) PARTITION BY RANGE (ts);
+CREATE TABLE audit_entries_default PARTITION OF audit_entries DEFAULT;
+CREATE INDEX audit_entries_id ON audit_entries (id);
 -- Every filter index ends in seq, so a filtered page reads newest-first straight off it.
 CREATE INDEX audit_entries_ts ON audit_entries (ts);
 CREATE INDEX audit_entries_action ON audit_entries (action, seq);

@@ -95,6 +95,9 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async purgeBatch(cutoff: number, batch: number): Promise<{ removed: number; anchor: ChainAnchor } | null> {
+    // Whole partitions first, where the backend has them; then the remaining rows.
+    const dropped = await this.db.partitions?.dropOldest(cutoff);
+    if (dropped) return dropped;
     return this.db.transaction(async (tx) => {
       // ts never decreases along seq, so the entries before the cutoff are a prefix of the chain.
       const last =

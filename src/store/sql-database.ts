@@ -1,3 +1,5 @@
+import type { PartitionManager } from './partitions.js';
+
 export type SqlValue = string | number | bigint | null;
 export type SqlParams = readonly SqlValue[];
 
@@ -35,6 +37,8 @@ export interface SqlExecutor {
 }
 
 export interface SqlDatabase extends SqlExecutor {
+  /** Time partitions of the audit table, on backends that have them. */
+  readonly partitions?: PartitionManager;
   /**
    * Runs `fn` in one transaction that holds the database's write lock (SQLite:
    * BEGIN IMMEDIATE on the single writer connection; PostgreSQL: a pooled client).

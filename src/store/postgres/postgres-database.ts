@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { SqlDatabase, SqlExecutor, SqlParams } from '../sql-database.js';
 import { postgresDialect } from './postgres-dialect.js';
+import { PostgresPartitions } from './postgres-partitions.js';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -75,8 +76,11 @@ export class PostgresDatabase implements SqlDatabase {
   private readonly pool: pg.Pool;
   private readonly executor: PostgresExecutor;
 
+  readonly partitions: PostgresPartitions;
+
   private constructor(pool: pg.Pool, readonly schema: string | undefined) {
     this.pool = pool;
+    this.partitions = new PostgresPartitions(this);
     this.executor = new PostgresExecutor(pool);
   }
 

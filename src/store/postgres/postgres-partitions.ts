@@ -1,0 +1,74 @@
+import type { ChainAnchor } from '../../chain/chain-verifier.js';
+import type { PartitionManager } from '../partitions.js';
+import type { SqlDatabase } from '../sql-database.js';
+
+const MONTHS_AHEAD = 2;
+const NAME = /^audit_entries_p(\d{4})(\d{2})$/;
+
+const monthStart = (year: number, month: number): number => Date.UTC(year, month, 1);
+const nameOf = (year: number, month: number): string => `audit_entries_p${year}${String(month + 1).padStart(2, '0')}`;
+
+/** Monthly range partitions of `audit_entries` on `ts` (ms since the epoch). */
+export class PostgresPartitions implements PartitionManager {
+  constructor(private readonly db: SqlDatabase) {}
+
+  async ensure(now: number): Promise<{ created: string[] }> {
+    const d = new Date(now);
+    const existing = new Set(await this.list());
+    const created: string[] = [];
+    for (let i = 0; i <= MONTHS_AHEAD; i++) {
+      const y = d.getUTCFullYear() + Math.floor((d.getUTCMonth() + i) / 12);
+      const m = (d.getUTCMonth() + i) % 12;
+      const name = nameOf(y, m);
+      if (existing.has(name)) continue;
+      const from = monthStart(y, m);
+      const to = monthStart(y, m + 1);
+      // Fails when rows of that month already sit in the default partition (the job did not run
+      // in time); the error names the partition, and those rows are later removed by row deletes.
+      await this.db.exec(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF audit_entries FOR VALUES FROM (${from}) TO (${to})`);
+      created.push(name);
+    }
+    return { created };
+  }
+
+  async dropOldest(cutoff: number): Promise<{ removed: number; anchor: ChainAnchor; partition: string } | null> {
+    const candidates = (await this.list())
+      .map((name) => {
+        const m = NAME.exec(name)!;
+        return { name, end: monthStart(Number(m[1]), Number(m[2])) };
+      })
+      .filter((p) => p.end <= cutoff)
+      .sort((a, b) => a.end - b.end);
+    const oldest = candidates[0];
+    if (!oldest) return null;
+    return this.db.transaction(async (tx) => {
+      await tx.run(`LOCK TABLE ${oldest.name} IN ACCESS EXCLUSIVE MODE`);
+      const last = await tx.get<{ seq: number; hash: string; n: number; min_seq: number | null }>(
+        `SELECT (SELECT seq FROM ${oldest.name} ORDER BY seq DESC LIMIT 1) AS seq, (SELECT hash FROM ${oldest.name} ORDER BY seq DESC LIMIT 1) AS hash,
+                (SELECT COUNT(*) FROM ${oldest.name}) AS n, (SELECT MIN(seq) FROM ${oldest.name}) AS min_seq`,
+      );
+      if (last?.min_seq !== null && last?.min_seq !== undefined) {
+        // Only a prefix of the chain may go: nothing older may remain elsewhere.
+        const older = await tx.get<{ x: number }>('SELECT 1 AS x FROM audit_entries WHERE seq < ? LIMIT 1', [last.min_seq]);
+        if (older) return null;
+      }
+      await tx.exec(`DROP TABLE ${oldest.name}`);
+      if (!last || last.seq === null) return { removed: 0, anchor: await this.anchor(tx), partition: oldest.name };
+      await tx.run('UPDATE audit_chain_head SET anchor_seq = ?, anchor_hash = ? WHERE id = 1', [last.seq, last.hash]);
+      return { removed: Number(last.n), anchor: { seq: last.seq, hash: last.hash }, partition: oldest.name };
+    });
+  }
+
+  private async anchor(tx: Pick<SqlDatabase, 'get'>): Promise<ChainAnchor> {
+    const row = await tx.get<ChainAnchor>('SELECT anchor_seq AS seq, anchor_hash AS hash FROM audit_chain_head WHERE id = 1');
+    return row!;
+  }
+
+  private async list(): Promise<string[]> {
+    const rows = await this.db.all<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+        WHERE p.relname = 'audit_entries' AND p.relnamespace = current_schema()::regnamespace`,
+    );
+    return rows.map((r) => r.name).filter((n) => NAME.test(n));
+  }
+}
