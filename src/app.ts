@@ -22,6 +22,7 @@ import { OutboxStore } from './forwarding/outbox.store.js';
 import { WebhookDispatcher } from './forwarding/webhook-dispatcher.js';
 import { DeliveriesService } from './forwarding/deliveries.service.js';
 import { RetentionService } from './retention/retention.service.js';
+import { Metrics } from './metrics/metrics.js';
 
 /** Everything Trailmark's services need, wired once from a database URL. */
 export interface Core {
@@ -41,6 +42,7 @@ export interface Core {
   readonly webhooks: WebhookDispatcher;
   readonly retention: RetentionService;
   readonly deliveries: DeliveriesService;
+  readonly metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -55,18 +57,23 @@ export async function openCore(options: { databaseUrl: string; clock: Clock; sec
     await db.close();
     throw err;
   }
+  const metrics = new Metrics();
   const catalog = new Catalog();
   const auditStore = new SqlAuditStore(db, () => clock.now());
   const recorder = new AuditRecorder(catalog, auditStore);
+  auditStore.onGroupCommit((n) => metrics.groupCommitSize.observe(n));
+  recorder.onCommit((entries) => {
+    for (const e of entries) metrics.entriesAppended.inc({ action: e.action, severity: e.severity });
+  });
   const userStore = new UserStore(db);
   const tokenStore = new TokenStore(db);
   const sessions = new SessionStore(db);
   const settings = new SettingsService(new SettingsStore(db), recorder, clock);
   const ruleStore = new AlertRuleStore(db, new SecretBox(options.secretKey, 'alert-rule-secrets:v1'));
   const outbox = new OutboxStore(db);
-  const webhooks = new WebhookDispatcher({ outbox, rules: ruleStore, audit: auditStore, catalog, clock });
+  const webhooks = new WebhookDispatcher({ outbox, rules: ruleStore, audit: auditStore, catalog, clock, metrics });
   auditStore.onInsert(webhooks.enqueue);
-  const retention = new RetentionService(auditStore, settings, recorder, clock);
+  const retention = new RetentionService(auditStore, settings, recorder, clock, metrics);
   settings.retentionPreview = (days) => retention.preview(days);
   const alertRules = new AlertRuleService(ruleStore, catalog, recorder, clock, () => webhooks.invalidateRules());
   return {
@@ -75,7 +82,7 @@ export async function openCore(options: { databaseUrl: string; clock: Clock; sec
     catalog,
     auditStore,
     recorder,
-    audit: new AuditService(catalog, auditStore, recorder, clock),
+    audit: new AuditService(catalog, auditStore, recorder, clock, metrics),
     auth: new AuthService({ users: userStore, sessions, tokens: tokenStore, recorder, clock, policy: () => settings.loginPolicy() }),
     users: new UserService(userStore, sessions, recorder, clock),
     tokens: new TokenService(tokenStore, recorder, clock),
@@ -86,6 +93,7 @@ export async function openCore(options: { databaseUrl: string; clock: Clock; sec
     outbox,
     webhooks,
     retention,
+    metrics,
     close: async () => {
       webhooks.stop();
       await db.close();

@@ -55,7 +55,7 @@ async function start(config: Config): Promise<void> {
     say('First admin "admin" created with TRAILMARK_ADMIN_PASSWORD.');
   }
   const stopBackground = startBackground(core);
-  const app = await buildServer(core, { logLevel: config.logLevel, trustProxy: config.trustProxy, bodyLimitBytes: config.bodyLimitBytes, rateLimits: config.rateLimits });
+  const app = await buildServer(core, { logLevel: config.logLevel, trustProxy: config.trustProxy, bodyLimitBytes: config.bodyLimitBytes, rateLimits: config.rateLimits, metricsToken: config.metricsToken });
   await core.recorder.record({
     action: 'system.started',
     actor: SYSTEM_ACTOR,

@@ -63,6 +63,11 @@ export const VARIABLES = {
   rateLimitLogin: intVar('RATE_LIMIT_LOGIN_PER_MINUTE', 'Sign-in attempts per client IP per minute (each node).', 20, 1, 100_000),
   rateLimitIngest: intVar('RATE_LIMIT_INGEST_PER_MINUTE', 'POST /api/audit/events requests per API token per minute (each node).', 600_000, 1, 100_000_000),
   rateLimitApi: intVar('RATE_LIMIT_API_PER_MINUTE', 'Requests per caller per minute on every other route (each node).', 1_200, 1, 10_000_000),
+  metricsToken: {
+    name: 'METRICS_TOKEN',
+    description: 'Bearer token a Prometheus scraper sends to GET /metrics. Unset: only loopback clients may scrape.',
+    parse: (raw) => (raw === undefined || raw === '' ? undefined : raw),
+  } as Variable<string | undefined>,
   bodyLimitBytes: intVar('BODY_LIMIT_BYTES', 'Largest request body accepted; larger ones get 413.', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
 } as const;
 
@@ -79,6 +84,7 @@ export interface Config {
   readonly trustProxy: boolean;
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
+  readonly metricsToken: string | undefined;
   readonly rateLimits: { loginPerMinute: number; ingestPerMinute: number; apiPerMinute: number };
 }
 
@@ -117,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: read(VARIABLES.trustProxy) ?? false,
     logLevel: read(VARIABLES.logLevel) ?? 'info',
     bodyLimitBytes: read(VARIABLES.bodyLimitBytes) ?? 0,
+    metricsToken: read(VARIABLES.metricsToken),
     rateLimits: {
       loginPerMinute: read(VARIABLES.rateLimitLogin) ?? 0,
       ingestPerMinute: read(VARIABLES.rateLimitIngest) ?? 0,

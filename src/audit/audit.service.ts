@@ -3,6 +3,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { ChainVerification } from '../chain/chain-verifier.js';
 import { verifyStoredChain } from '../chain/verify-stored-chain.js';
 import type { Clock } from '../lib/clock.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { invalid, notFound } from '../lib/errors.js';
 import type { AuditEntryJson } from './audit-entry.js';
 import { presentEntry } from './audit-entry.js';
@@ -29,6 +30,7 @@ export class AuditService {
     private readonly store: AuditStore,
     private readonly recorder: AuditRecorder,
     private readonly clock: Clock,
+    private readonly metrics?: Metrics,
   ) {}
 
   /** Query parameters → a store filter; a 400 naming the parameter for anything off. */
@@ -99,7 +101,10 @@ export class AuditService {
         requestId: ctx.requestId,
       };
     });
+    const started = process.hrtime.bigint();
     const stored = await this.recorder.recordBatch(inputs);
+    this.metrics?.ingestBatchSize.observe(inputs.length);
+    this.metrics?.ingestDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return stored.map((e) => ({ id: e.id, seq: e.seq, hash: e.hash }));
   }
 
@@ -107,6 +112,7 @@ export class AuditService {
   async verify(ctx: RequestContext): Promise<ChainVerification & { anchor: { seq: number; hash: string } }> {
     const { anchor } = await this.store.chainState();
     const result = await verifyStoredChain(this.store);
+    this.metrics?.chainVerifications.inc({ result: result.ok ? 'ok' : 'broken' });
     const actor = actorOf(ctx.principal);
     const base = { actor, resource: { id: 'audit_log', name: 'audit log' }, source: { ip: ctx.ip, user_agent: ctx.userAgent }, requestId: ctx.requestId };
     await this.recorder.record(

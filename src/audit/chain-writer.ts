@@ -41,6 +41,8 @@ export class ChainWriter {
    * writes exists exactly when the entries do.
    */
   afterInsert: ((tx: SqlExecutor, stored: readonly StoredEntry[]) => Promise<void>) | undefined;
+  /** Told the size of each committed group (metrics). */
+  onGroupCommitted: ((entries: number) => void) | undefined;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -109,6 +111,7 @@ export class ChainWriter {
       for (const item of group) item.reject(failure);
       return;
     }
+    this.onGroupCommitted?.(outcomes.reduce((n, o) => n + (o.stored?.length ?? 0), 0));
     group.forEach((item, i) => {
       const outcome = outcomes[i]!;
       if (outcome.stored) item.resolve(outcome.stored);

@@ -28,6 +28,11 @@ export class SqlAuditStore implements AuditStore {
     this.writer.afterInsert = hook;
   }
 
+  /** Registers a callback told each group commit's size. */
+  onGroupCommit(callback: (entries: number) => void): void {
+    this.writer.onGroupCommitted = callback;
+  }
+
   append(entries: readonly PendingEntry[], within?: WithinAppend): Promise<StoredEntry[]> {
     if (entries.length === 0 && !within) return Promise.resolve([]);
     return this.writer.append(entries, within);

@@ -67,6 +67,11 @@ export class OutboxStore {
     return out;
   }
 
+  /** When the longest-waiting due delivery was due, or null. */
+  async oldestDue(): Promise<number | null> {
+    return (await this.db.get<{ t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM webhook_outbox WHERE status = 'pending'"))?.t ?? null;
+  }
+
   /** Pending deliveries in all (the outbox depth). */
   async depth(): Promise<number> {
     return Number((await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM webhook_outbox WHERE status = 'pending'"))?.n ?? 0);

@@ -5,6 +5,7 @@ import { presentEntry } from '../audit/audit-entry.js';
 import type { SqlAuditStore } from '../audit/sql-audit-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Clock } from '../lib/clock.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { SqlExecutor } from '../store/sql-database.js';
 import type { OutboxRow, OutboxStore } from './outbox.store.js';
 import { RuleMatcher } from './rule-matcher.js';
@@ -30,7 +31,7 @@ export class WebhookDispatcher {
   private running = false;
 
   constructor(
-    private readonly deps: { outbox: OutboxStore; rules: AlertRuleStore; audit: SqlAuditStore; catalog: Catalog; clock: Clock },
+    private readonly deps: { outbox: OutboxStore; rules: AlertRuleStore; audit: SqlAuditStore; catalog: Catalog; clock: Clock; metrics?: Metrics },
   ) {}
 
   /** Forget cached rules (after a rule changes on this node). */
@@ -83,9 +84,14 @@ export class WebhookDispatcher {
     if (!entry) return outbox.failed(row.delivery_id, 'the entry is no longer stored (retention)', null, null);
     const now = clock.now();
     const result = await sendWebhook(rule, presentEntry(entry), row.delivery_id, now);
-    if (result.ok) return outbox.delivered(row.delivery_id, result.status ?? 200, clock.now());
+    if (result.ok) {
+      this.deps.metrics?.deliveries.inc({ outcome: 'delivered' });
+      return outbox.delivered(row.delivery_id, result.status ?? 200, clock.now());
+    }
     const next = clock.now() + backoffMs(row.attempts);
-    await outbox.failed(row.delivery_id, result.error ?? 'failed', result.status, next - row.created_at > RETRY_WINDOW_MS ? null : next);
+    const dead = next - row.created_at > RETRY_WINDOW_MS;
+    this.deps.metrics?.deliveries.inc({ outcome: dead ? 'dead' : 'retry' });
+    await outbox.failed(row.delivery_id, result.error ?? 'failed', result.status, dead ? null : next);
   }
 
   private async currentRules(): Promise<{ byId: Map<string, AlertRule>; matcher: RuleMatcher }> {

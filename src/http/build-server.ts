@@ -15,6 +15,9 @@ import { subscriptionRoutes } from '../subscriptions/subscription.routes.js';
 import { tokenRoutes } from '../tokens/token.routes.js';
 import { userRoutes } from '../users/user.routes.js';
 import { VERSION } from '../version.js';
+import { healthRoutes } from '../health/health.routes.js';
+import { Readiness } from '../health/readiness.js';
+import { metricsRoutes } from '../metrics/metrics.routes.js';
 import { installAuth } from './auth-hook.js';
 import { installErrorHandler } from './error-handler.js';
 import type { RateLimits } from './rate-limits.js';
@@ -26,6 +29,8 @@ export interface ServerOptions {
   readonly trustProxy?: boolean;
   readonly bodyLimitBytes?: number;
   readonly rateLimits?: RateLimits;
+  /** Bearer token required at /metrics; without one only loopback clients may scrape. */
+  readonly metricsToken?: string;
   /** Where service logs go (stderr by default). */
   readonly logStream?: NodeJS.WritableStream;
 }
@@ -88,6 +93,8 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     settingsRoutes(scope, { service: core.settings });
     subscriptionRoutes(scope, { service: core.subscriptions });
     alertRuleRoutes(scope, { service: core.alertRules, deliveries: core.deliveries });
+    healthRoutes(scope, { readiness: new Readiness(core) });
+    metricsRoutes(scope, { core, metricsToken: options.metricsToken });
   });
   return app;
 }

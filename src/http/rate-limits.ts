@@ -38,7 +38,7 @@ function callerKey(request: FastifyRequest): string {
  */
 export async function installRateLimits(app: FastifyInstance, limits: RateLimits): Promise<void> {
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs')) return;
+    if (route.url.startsWith('/docs') || route.config?.rateLimit === false) return;
     const group = groupOf(route);
     const max = group === 'login' ? limits.loginPerMinute : group === 'ingest' ? limits.ingestPerMinute : limits.apiPerMinute;
     const per = group === 'login' ? 'client IP' : group === 'ingest' ? 'API token' : 'caller (token, session, or IP)';

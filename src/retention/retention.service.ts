@@ -2,6 +2,7 @@ import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditStore } from '../audit/audit.store.js';
 import type { ChainAnchor } from '../chain/chain-verifier.js';
 import type { Clock } from '../lib/clock.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { SettingsService } from '../settings/settings.service.js';
 
 export const DAY_MS = 86_400_000;
@@ -25,6 +26,7 @@ export class RetentionService {
     private readonly settings: SettingsService,
     private readonly recorder: AuditRecorder,
     private readonly clock: Clock,
+    private readonly metrics?: Metrics,
   ) {}
 
   cutoffFor(days: number): number {
@@ -41,12 +43,19 @@ export class RetentionService {
     const cutoff = this.cutoffFor(days);
     let removed = 0;
     let anchor: ChainAnchor | null = null;
-    for (;;) {
-      const batch = await this.store.purgeBatch(cutoff, BATCH);
-      if (!batch) break;
-      removed += batch.removed;
-      anchor = batch.anchor;
+    try {
+      for (;;) {
+        const batch = await this.store.purgeBatch(cutoff, BATCH);
+        if (!batch) break;
+        removed += batch.removed;
+        anchor = batch.anchor;
+        this.metrics?.retentionRemoved.inc(batch.removed);
+      }
+    } catch (err) {
+      this.metrics?.retentionRuns.inc({ outcome: 'failed' });
+      throw err;
     }
+    this.metrics?.retentionRuns.inc({ outcome: 'completed' });
     const result = { cutoff: new Date(cutoff).toISOString(), retention_days: days, removed_count: removed, anchor };
     await this.recorder.record({
       action: 'audit.retention.purged',

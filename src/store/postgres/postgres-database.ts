@@ -146,8 +146,10 @@ export class PostgresDatabase implements SqlDatabase {
     }
   }
 
+  /** Proves the server answers and accepts writes (not a read-only standby). */
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    const res = await this.pool.query<{ recovering: boolean }>('SELECT pg_is_in_recovery() AS recovering');
+    if (res.rows[0]?.recovering) throw new Error('PostgreSQL is a read-only standby');
   }
 
   async close(): Promise<void> {

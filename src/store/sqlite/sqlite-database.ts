@@ -117,10 +117,15 @@ export class SqliteDatabase implements SqlDatabase {
     return this.lock.run(() => fn(this.writer));
   }
 
+  /** Proves the file is writable: takes the write lock and writes a page, then rolls back. */
   async ping(): Promise<void> {
     await this.lock.run(() => {
       this.writer.exec('BEGIN IMMEDIATE');
-      this.writer.exec('ROLLBACK');
+      try {
+        this.writer.exec('CREATE TABLE IF NOT EXISTS _trailmark_ping (x INTEGER); INSERT INTO _trailmark_ping VALUES (1)');
+      } finally {
+        this.writer.exec('ROLLBACK');
+      }
     });
   }
 
