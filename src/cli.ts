@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openCore } from './app.js';
 import type { Core } from './app.js';
@@ -14,6 +15,7 @@ import { verifyStoredChain } from './chain/verify-stored-chain.js';
 import { SYSTEM_ACTOR } from './users/user.service.js';
 import { VERSION } from './version.js';
 import { buildScheduler, startBackground } from './runtime.js';
+import { backupSqlite, restoreSqlite } from './operations/sqlite-backup.js';
 
 const USAGE = `trailmark ${VERSION}
 
@@ -25,6 +27,8 @@ Usage:
   trailmark user create --username NAME --role ROLE [--password-stdin]
   trailmark token create --name NAME --scopes audit:write[,audit:read]
   trailmark retention run                 apply audit_retention_days now (DATABASE_URL)
+  trailmark backup FILE                   online copy of the SQLite database, verified
+  trailmark restore FILE [--force]        restore a verified SQLite backup (service stopped)
 
 Configuration comes from the environment (DATABASE_URL, SECRET_KEY, PORT, HOST, …).`;
 
@@ -133,6 +137,29 @@ async function retentionRun(config: Config): Promise<number> {
   });
 }
 
+function sqlitePath(config: Config, command: string): string {
+  if (!config.databaseUrl.startsWith('sqlite:')) {
+    throw new UsageError(`${command} works on SQLite; for PostgreSQL use pg_dump/pg_restore as docs/operations.md describes`);
+  }
+  return resolve(config.databaseUrl.slice('sqlite:'.length));
+}
+
+async function backup(config: Config, args: string[]): Promise<number> {
+  const [file] = args;
+  if (!file) throw new UsageError('backup needs a destination FILE');
+  const report = await backupSqlite(sqlitePath(config, 'backup'), resolve(file));
+  say(`Backup written to ${report.file} (${report.bytes} bytes); chain verified: ${report.verification.checked} entries up to seq ${report.verification.to_seq ?? '-'}, head ${report.verification.head_hash}`);
+  return 0;
+}
+
+async function restore(config: Config, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { force: { type: 'boolean' } }, allowPositionals: true });
+  if (!positionals[0]) throw new UsageError('restore needs the backup FILE');
+  const v = await restoreSqlite(resolve(positionals[0]), sqlitePath(config, 'restore'), values.force === true);
+  say(`Restored ${v.checked} verified entries (head ${v.head_hash}) into ${sqlitePath(config, 'restore')}.`);
+  return 0;
+}
+
 class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
@@ -156,6 +183,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'token':
         if (sub === 'create') return await tokenCreate(config, rest);
         break;
+      case 'backup':
+        return await backup(config, [sub, ...rest].filter((a): a is string => a !== undefined));
+      case 'restore':
+        return await restore(config, [sub, ...rest].filter((a): a is string => a !== undefined));
       case 'retention':
         if (sub === 'run') return await retentionRun(config);
         break;
