@@ -8,6 +8,8 @@ interface Variable<T> {
   readonly description: string;
   /** Shown in docs; `undefined` means "no default". */
   readonly defaultText?: string;
+  /** Allowed values, for the docs. */
+  readonly range?: string;
   parse(raw: string | undefined, env: NodeJS.ProcessEnv): T;
 }
 
@@ -15,7 +17,7 @@ const MIN_SECRET_LENGTH = 32;
 
 function intVar(name: string, description: string, def: number, min: number, max: number): Variable<number> {
   return {
-    name, description, defaultText: String(def),
+    name, description, defaultText: String(def), range: `${min}–${max}`,
     parse(raw) {
       if (raw === undefined || raw === '') return def;
       const n = Number(raw);
@@ -31,7 +33,7 @@ function strVar(name: string, description: string, def: string): Variable<string
 
 function boolVar(name: string, description: string, def: boolean): Variable<boolean> {
   return {
-    name, description, defaultText: String(def),
+    name, description, defaultText: String(def), range: 'true / false',
     parse(raw) {
       if (raw === undefined || raw === '') return def;
       if (/^(1|true|yes)$/i.test(raw)) return true;
