@@ -1,3 +1,4 @@
+import { ENTRY_COLUMNS } from '../../audit/entry-row.js';
 import type { ChainAnchor } from '../../chain/chain-verifier.js';
 import type { PartitionManager } from '../partitions.js';
 import type { SqlDatabase } from '../sql-database.js';
@@ -23,9 +24,9 @@ export class PostgresPartitions implements PartitionManager {
       if (existing.has(name)) continue;
       const from = monthStart(y, m);
       const to = monthStart(y, m + 1);
-      // Fails when rows of that month already sit in the default partition (the job did not run
-      // in time); the error names the partition, and those rows are later removed by row deletes.
-      await this.db.exec(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF audit_entries FOR VALUES FROM (${from}) TO (${to})`);
+      const stray = await this.db.get<{ x: number }>('SELECT 1 AS x FROM audit_entries_default WHERE ts >= ? AND ts < ? LIMIT 1', [from, to]);
+      if (stray) await this.adoptFromDefault(name, from, to);
+      else await this.db.exec(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF audit_entries FOR VALUES FROM (${from}) TO (${to})`);
       created.push(name);
     }
     return { created };
@@ -56,6 +57,22 @@ export class PostgresPartitions implements PartitionManager {
       if (!last || last.seq === null) return { removed: 0, anchor: await this.anchor(tx), partition: oldest.name };
       await tx.run('UPDATE audit_chain_head SET anchor_seq = ?, anchor_hash = ? WHERE id = 1', [last.seq, last.hash]);
       return { removed: Number(last.n), anchor: { seq: last.seq, hash: last.hash }, partition: oldest.name };
+    });
+  }
+
+  /**
+   * Rows of the month already sit in the default partition (partitions were not made ahead,
+   * e.g. after an upgrade): move them into a new table and attach it, in one transaction.
+   * The rows are moved unchanged, so the chain is untouched.
+   */
+  private async adoptFromDefault(name: string, from: number, to: number): Promise<void> {
+    const cols = ENTRY_COLUMNS.join(', ');
+    await this.db.transaction(async (tx) => {
+      await tx.exec(`LOCK TABLE audit_entries_default IN ACCESS EXCLUSIVE MODE`);
+      await tx.exec(`CREATE TABLE ${name} (LIKE audit_entries INCLUDING ALL)`);
+      await tx.run(`INSERT INTO ${name} (${cols}) SELECT ${cols} FROM audit_entries_default WHERE ts >= ? AND ts < ?`, [from, to]);
+      await tx.run('DELETE FROM audit_entries_default WHERE ts >= ? AND ts < ?', [from, to]);
+      await tx.exec(`ALTER TABLE audit_entries ATTACH PARTITION ${name} FOR VALUES FROM (${from}) TO (${to})`);
     });
   }
 
