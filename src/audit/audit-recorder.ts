@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Catalog } from '../catalog/catalog.js';
 import { canonicalJson } from '../chain/canonical-json.js';
+import { isTime } from '../chain/chain-verifier.js';
 import { AppError, invalid } from '../lib/errors.js';
 import type { Actor, PendingEntry, Source, StoredEntry } from './audit-entry.js';
 import type { AuditStore, WithinAppend } from './audit.store.js';
@@ -72,6 +73,9 @@ export class AuditRecorder {
   prepare(input: RecordInput, at: string): PendingEntry {
     const def = this.catalog.get(input.action);
     if (!def) throw invalid(`${at}action: unknown action '${input.action}'`, { field: `${at}action` });
+    if (input.occurredAt !== undefined && input.occurredAt !== null && !isTime(input.occurredAt)) {
+      throw invalid(`${at}occurredAt must be a whole millisecond within the Date range`, { field: `${at}occurredAt` });
+    }
     const details = input.details ?? {};
     checkShape(details, `${at}details`);
     const problem = this.catalog.checkDetails(input.action, details);
@@ -97,7 +101,7 @@ export class AuditRecorder {
   }
 }
 
-/** Details must be a plain JSON object, not too deep, with finite numbers only. */
+/** Details must be plain JSON (no Date or class instances), not too deep, with finite numbers only. */
 function checkShape(value: unknown, field: string, depth = 0): void {
   if (depth === 0 && (typeof value !== 'object' || value === null || Array.isArray(value))) {
     throw invalid(`${field} must be an object`, { field });
@@ -105,6 +109,8 @@ function checkShape(value: unknown, field: string, depth = 0): void {
   if (depth > MAX_DETAILS_DEPTH) throw invalid(`${field} is nested deeper than ${MAX_DETAILS_DEPTH} levels`, { field });
   if (typeof value === 'number' && !Number.isFinite(value)) throw invalid(`${field} must be a finite number`, { field });
   if (typeof value === 'object' && value !== null) {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) throw invalid(`${field} must be plain JSON (not a ${value.constructor?.name ?? 'class instance'})`, { field });
     for (const [k, v] of Object.entries(value)) checkShape(v, Array.isArray(value) ? `${field}[${k}]` : `${field}.${k}`, depth + 1);
   }
 }

@@ -48,6 +48,10 @@ export class ChainVerifier {
       this.failure = { seq: e.seq, reason: 'prev_hash does not match the hash of the previous entry' };
       return false;
     }
+    if (!isTime(e.ts) || (e.occurred_at !== null && !isTime(e.occurred_at))) {
+      this.failure = { seq: e.seq, reason: 'entry holds a time that is not a whole millisecond in the Date range' };
+      return false;
+    }
     const computed = chainHash(this.prevHash, e);
     if (computed !== e.hash) {
       this.failure = { seq: e.seq, reason: 'stored hash does not match the entry contents' };
@@ -67,7 +71,9 @@ export class ChainVerifier {
     if (!this.failure && head && (head.seq !== this.prevSeq || head.hash !== this.prevHash)) {
       this.failure = head.seq > this.prevSeq
         ? { seq: this.prevSeq + 1, reason: `entries after seq ${this.prevSeq} are missing (chain head is ${head.seq})` }
-        : { seq: head.seq, reason: 'chain head does not match the last entry' };
+        : head.seq < this.prevSeq
+          ? { seq: head.seq + 1, reason: `entries after the chain head (${head.seq}) are stored` }
+          : { seq: head.seq, reason: 'chain head does not match the last entry' };
     }
     return {
       ok: this.failure === null,
@@ -79,4 +85,9 @@ export class ChainVerifier {
       reason: this.failure?.reason ?? null,
     };
   }
+}
+
+/** A stored time the canonical form can represent exactly (an edit to REAL or out-of-range fails here). */
+export function isTime(ms: number): boolean {
+  return Number.isSafeInteger(ms) && Math.abs(ms) <= 8.64e15;
 }
