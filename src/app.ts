@@ -23,6 +23,9 @@ import { WebhookDispatcher } from './forwarding/webhook-dispatcher.js';
 import { DeliveriesService } from './forwarding/deliveries.service.js';
 import { RetentionService } from './retention/retention.service.js';
 import { Metrics } from './metrics/metrics.js';
+import { SigningKeys } from './export/signing-keys.js';
+import { CheckpointService } from './checkpoints/checkpoint.service.js';
+import { CheckpointStore } from './checkpoints/checkpoint.store.js';
 
 /** Everything Trailmark's services need, wired once from a database URL. */
 export interface Core {
@@ -43,6 +46,8 @@ export interface Core {
   readonly retention: RetentionService;
   readonly deliveries: DeliveriesService;
   readonly metrics: Metrics;
+  readonly signingKeys: SigningKeys;
+  readonly checkpoints: CheckpointService;
   close(): Promise<void>;
 }
 
@@ -75,6 +80,10 @@ export async function openCore(options: { databaseUrl: string; clock: Clock; sec
   auditStore.onInsert(webhooks.enqueue);
   const retention = new RetentionService(auditStore, settings, recorder, clock, metrics);
   settings.retentionPreview = (days) => retention.preview(days);
+  const signingKeys = new SigningKeys(db, options.secretKey, () => clock.now());
+  const checkpoints = new CheckpointService({
+    db, store: new CheckpointStore(db), audit: auditStore, recorder, keys: signingKeys, clock, tenant: async () => (await settings.get()).tenant_name,
+  });
   const alertRules = new AlertRuleService(ruleStore, catalog, recorder, clock, () => webhooks.invalidateRules());
   return {
     db,
@@ -82,7 +91,7 @@ export async function openCore(options: { databaseUrl: string; clock: Clock; sec
     catalog,
     auditStore,
     recorder,
-    audit: new AuditService(catalog, auditStore, recorder, clock, metrics),
+    audit: new AuditService(catalog, auditStore, recorder, clock, metrics, checkpoints),
     auth: new AuthService({ users: userStore, sessions, tokens: tokenStore, recorder, clock, policy: () => settings.loginPolicy() }),
     users: new UserService(userStore, sessions, recorder, clock),
     tokens: new TokenService(tokenStore, recorder, clock),
@@ -94,6 +103,8 @@ export async function openCore(options: { databaseUrl: string; clock: Clock; sec
     webhooks,
     retention,
     metrics,
+    signingKeys,
+    checkpoints,
     close: async () => {
       webhooks.stop();
       await db.close();

@@ -11,7 +11,7 @@ import type { Config } from './config.js';
 import { buildServer } from './http/build-server.js';
 import { systemClock } from './lib/clock.js';
 import { AppError } from './lib/errors.js';
-import { verifyStoredChain } from './chain/verify-stored-chain.js';
+import { verifyChainWithCheckpoints } from './checkpoints/verify-chain.js';
 import { SYSTEM_ACTOR } from './users/user.service.js';
 import { VERSION } from './version.js';
 import { buildScheduler, startBackground } from './runtime.js';
@@ -58,7 +58,7 @@ async function start(config: Config): Promise<void> {
   } else if (admin) {
     say('First admin "admin" created with TRAILMARK_ADMIN_PASSWORD.');
   }
-  const stopBackground = startBackground(core);
+  const stopBackground = startBackground(core, { checkpointIntervalMs: config.checkpointIntervalMs });
   const app = await buildServer(core, { logLevel: config.logLevel, trustProxy: config.trustProxy, bodyLimitBytes: config.bodyLimitBytes, rateLimits: config.rateLimits, metricsToken: config.metricsToken });
   await core.recorder.record({
     action: 'system.started',
@@ -82,7 +82,7 @@ async function start(config: Config): Promise<void> {
 
 async function verifyStore(config: Config): Promise<number> {
   return withCore(config, async (core) => {
-    const result = await verifyStoredChain(core.auditStore, (n) => say(`… ${n.toLocaleString('en')} entries checked`));
+    const result = await verifyChainWithCheckpoints(core.auditStore, core.checkpoints, (n) => say(`… ${n.toLocaleString('en')} entries checked`));
     if (result.ok) {
       say(`OK: ${result.checked} entries verified (seq ${result.from_seq ?? '-'}..${result.to_seq ?? '-'}), head ${result.head_hash}`);
       return 0;
@@ -132,7 +132,8 @@ async function retentionRun(config: Config): Promise<number> {
       say(`Retention failed: ${outcome.error}`);
       return 1;
     }
-    say(`Retention: removed ${outcome.totals.removed} entries recorded before ${outcome.totals.cutoff} (${outcome.totals.retention_days} days) in ${outcome.durationMs} ms.`);
+    const totals = outcome.totals ?? {};
+    say(`Retention: removed ${totals.removed} entries recorded before ${totals.cutoff} (${totals.retention_days} days) in ${outcome.durationMs} ms.`);
     return 0;
   });
 }

@@ -65,6 +65,7 @@ export const VARIABLES = {
   rateLimitLogin: intVar('RATE_LIMIT_LOGIN_PER_MINUTE', 'Sign-in attempts per client IP per minute (each node).', 20, 1, 100_000),
   rateLimitIngest: intVar('RATE_LIMIT_INGEST_PER_MINUTE', 'POST /api/audit/events requests per API token per minute (each node).', 600_000, 1, 100_000_000),
   rateLimitApi: intVar('RATE_LIMIT_API_PER_MINUTE', 'Requests per caller per minute on every other route (each node).', 1_200, 1, 10_000_000),
+  checkpointIntervalSeconds: intVar('CHECKPOINT_INTERVAL_SECONDS', 'How often the chain head is signed (only when the log grew).', 300, 10, 86_400),
   metricsToken: {
     name: 'METRICS_TOKEN',
     description: 'Bearer token a Prometheus scraper sends to GET /metrics. Unset: only loopback clients may scrape.',
@@ -87,6 +88,7 @@ export interface Config {
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
   readonly metricsToken: string | undefined;
+  readonly checkpointIntervalMs: number;
   readonly rateLimits: { loginPerMinute: number; ingestPerMinute: number; apiPerMinute: number };
 }
 
@@ -126,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: read(VARIABLES.logLevel) ?? 'info',
     bodyLimitBytes: read(VARIABLES.bodyLimitBytes) ?? 0,
     metricsToken: read(VARIABLES.metricsToken),
+    checkpointIntervalMs: (read(VARIABLES.checkpointIntervalSeconds) ?? 300) * 1000,
     rateLimits: {
       loginPerMinute: read(VARIABLES.rateLimitLogin) ?? 0,
       ingestPerMinute: read(VARIABLES.rateLimitIngest) ?? 0,

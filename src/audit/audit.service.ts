@@ -4,6 +4,8 @@ import type { ChainVerification } from '../chain/chain-verifier.js';
 import { verifyStoredChain } from '../chain/verify-stored-chain.js';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { CheckpointService } from '../checkpoints/checkpoint.service.js';
+import { verifyChainWithCheckpoints } from '../checkpoints/verify-chain.js';
 import { invalid, notFound } from '../lib/errors.js';
 import type { AuditEntryJson } from './audit-entry.js';
 import { presentEntry } from './audit-entry.js';
@@ -31,6 +33,7 @@ export class AuditService {
     private readonly recorder: AuditRecorder,
     private readonly clock: Clock,
     private readonly metrics?: Metrics,
+    private readonly checkpoints?: CheckpointService,
   ) {}
 
   /** Query parameters → a store filter; a 400 naming the parameter for anything off. */
@@ -111,7 +114,7 @@ export class AuditService {
   /** Re-walks the stored chain and records the outcome (a break is critical and forwarded). */
   async verify(ctx: RequestContext): Promise<ChainVerification & { anchor: { seq: number; hash: string } }> {
     const { anchor } = await this.store.chainState();
-    const result = await verifyStoredChain(this.store);
+    const result = this.checkpoints ? await verifyChainWithCheckpoints(this.store, this.checkpoints) : await verifyStoredChain(this.store);
     this.metrics?.chainVerifications.inc({ result: result.ok ? 'ok' : 'broken' });
     const actor = actorOf(ctx.principal);
     const base = { actor, resource: { id: 'audit_log', name: 'audit log' }, source: { ip: ctx.ip, user_agent: ctx.userAgent }, requestId: ctx.requestId };

@@ -10,8 +10,8 @@ export interface ReadinessCheck {
 const OUTBOX_STUCK_MS = 15 * 60_000;
 
 /**
- * Whether this node can serve: the store is writable, the schema is current, and the webhook
- * outbox is moving. Each check says why it fails. Extra checks (e.g. the signing key) can be
+ * Whether this node can serve: the store is writable, the schema is current, the signing key
+ * opens with this SECRET_KEY, and the webhook outbox is moving. Each check says why it fails. Extra checks (e.g. the signing key) can be
  * registered by other modules.
  */
 export class Readiness {
@@ -44,6 +44,10 @@ export class Readiness {
       const oldest = await this.core.outbox.oldestDue();
       const late = oldest === null ? 0 : this.core.clock.now() - oldest;
       return late > OUTBOX_STUCK_MS ? { ok: false, reason: `a webhook delivery has waited ${Math.round(late / 60_000)} minutes past its time` } : { ok: true };
+    });
+    await run('signing_key', async () => {
+      await this.core.signingKeys.current();
+      return { ok: true };
     });
     for (const [name, fn] of this.extra) await run(name, fn);
     return { ready: Object.values(checks).every((c) => c.ok), checks };

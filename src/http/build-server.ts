@@ -9,17 +9,20 @@ import { alertRuleRoutes } from '../alerts/alert-rule.routes.js';
 import type { Core } from '../app.js';
 import { AuditEntrySchema } from '../audit/audit.schemas.js';
 import { auditRoutes } from '../audit/audit.routes.js';
+import { auditLiveRoutes } from '../audit/audit-live.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { settingsRoutes } from '../settings/settings.routes.js';
 import { subscriptionRoutes } from '../subscriptions/subscription.routes.js';
 import { tokenRoutes } from '../tokens/token.routes.js';
 import { userRoutes } from '../users/user.routes.js';
 import { VERSION } from '../version.js';
+import { checkpointRoutes } from '../checkpoints/checkpoint.routes.js';
 import { healthRoutes } from '../health/health.routes.js';
 import { Readiness } from '../health/readiness.js';
 import { metricsRoutes } from '../metrics/metrics.routes.js';
 import { installAuth } from './auth-hook.js';
 import { installErrorHandler } from './error-handler.js';
+import { registerWebUi } from './web-ui.js';
 import type { RateLimits } from './rate-limits.js';
 import { DEFAULT_RATE_LIMITS, installRateLimits } from './rate-limits.js';
 import './fastify-types.js';
@@ -87,14 +90,17 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   const secureCookies = (protocol: string): boolean => protocol === 'https';
   await app.register(async (scope) => {
     auditRoutes(scope, { service: core.audit, catalog: core.catalog });
+    auditLiveRoutes(scope, { service: core.audit, store: core.auditStore, recorder: core.recorder });
     authRoutes(scope, { auth: core.auth, secureCookies });
     tokenRoutes(scope, { service: core.tokens });
     userRoutes(scope, { service: core.users, now: () => core.clock.now() });
     settingsRoutes(scope, { service: core.settings });
     subscriptionRoutes(scope, { service: core.subscriptions });
     alertRuleRoutes(scope, { service: core.alertRules, deliveries: core.deliveries });
+    checkpointRoutes(scope, { checkpoints: core.checkpoints, keys: core.signingKeys });
     healthRoutes(scope, { readiness: new Readiness(core) });
     metricsRoutes(scope, { core, metricsToken: options.metricsToken });
   });
+  await registerWebUi(app);
   return app;
 }

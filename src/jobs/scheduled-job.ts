@@ -12,5 +12,6 @@ export interface ScheduledJob {
   readonly intervalMs: number;
   /** How long a run may hold its lease before another node may take it over. */
   readonly leaseMs: number;
-  run(): Promise<JobTotals>;
+  /** The run's totals, or null when there is nothing worth recording (only failures are). */
+  run(): Promise<JobTotals | null>;
 }

@@ -9,7 +9,7 @@ const SYSTEM = { type: 'system' as const, id: 'system', name: 'system' };
 /** A failed run is retried after this long (or the job's interval, if shorter). */
 const RETRY_MS = 5 * 60_000;
 
-export type JobOutcome = { status: 'completed'; totals: JobTotals; durationMs: number } | { status: 'failed'; error: string; durationMs: number } | { status: 'busy' };
+export type JobOutcome = { status: 'completed'; totals: JobTotals | null; durationMs: number } | { status: 'failed'; error: string; durationMs: number } | { status: 'busy' };
 
 /**
  * Runs jobs on their schedule, once across nodes: a node runs a job only after winning its
@@ -94,9 +94,13 @@ export class Scheduler {
       ]);
     };
     const resource = { id: job.name, name: job.name };
+    if (outcome.status === 'completed' && outcome.totals === null) {
+      await release(this.db);
+      return outcome;
+    }
     await this.recorder.record(
       outcome.status === 'completed'
-        ? { action: 'system.task.completed', actor: SYSTEM, resource, details: { task: job.name, duration_ms: outcome.durationMs, totals: outcome.totals } }
+        ? { action: 'system.task.completed', actor: SYSTEM, resource, details: { task: job.name, duration_ms: outcome.durationMs, totals: outcome.totals ?? {} } }
         : { action: 'system.task.failed', actor: SYSTEM, resource, details: { task: job.name, duration_ms: outcome.durationMs, error_message: outcome.status === 'failed' ? outcome.error : '' } },
       release,
     );

@@ -35,6 +35,8 @@ const ROUTES: Record<string, RouteCase> = {
   'POST /api/audit/events': { allowed: ['audit:write'], make: async () => ({ url: '/api/audit/events', body: { events: [{ action: 'sync.completed', resource: { type: 'sync_job', id: 's1' }, details: SAMPLE_DETAILS['sync.completed'] }] } }) },
   'GET /api/audit': { allowed: [...EVERY_ROLE, 'audit:read'], make: async () => ({ url: '/api/audit?limit=1' }) },
   'GET /api/audit/catalog': { allowed: [...EVERY_ROLE, 'audit:read', 'audit:write'], make: async () => ({ url: '/api/audit/catalog' }) },
+  'GET /api/audit/keys': { allowed: ['public' as Who], make: async () => ({ url: '/api/audit/keys' }) },
+  'GET /api/audit/checkpoints': { allowed: [...EVERY_ROLE, 'audit:read'], make: async () => ({ url: '/api/audit/checkpoints' }) },
   'GET /api/audit/verify': { allowed: ['admin'], make: async () => ({ url: '/api/audit/verify' }) },
   'GET /api/audit/{id}': { allowed: [...EVERY_ROLE, 'audit:read'], make: async (t) => ({ url: `/api/audit/${await anyEntryId(t)}` }) },
   'POST /api/tokens': { allowed: ['admin'], make: async () => ({ url: '/api/tokens', body: { name: 'x', scopes: ['audit:read'] } }) },

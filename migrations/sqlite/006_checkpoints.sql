@@ -1,0 +1,9 @@
+-- Signed statements of the chain head, taken periodically (only when the log grew).
+CREATE TABLE checkpoints (
+  seq        INTEGER PRIMARY KEY,                  -- the head entry the statement covers
+  hash       TEXT NOT NULL,
+  statement  TEXT NOT NULL,                        -- canonical JSON that was signed
+  key_id     TEXT NOT NULL,
+  signature  TEXT NOT NULL,                        -- Ed25519, base64url
+  created_at INTEGER NOT NULL
+);
