@@ -24,6 +24,7 @@ import { DeliveriesService } from './forwarding/deliveries.service.js';
 import { RetentionService } from './retention/retention.service.js';
 import { Metrics } from './metrics/metrics.js';
 import { SigningKeys } from './export/signing-keys.js';
+import { ExportService } from './export/export.service.js';
 import { CheckpointService } from './checkpoints/checkpoint.service.js';
 import { CheckpointStore } from './checkpoints/checkpoint.store.js';
 
@@ -48,6 +49,7 @@ export interface Core {
   readonly metrics: Metrics;
   readonly signingKeys: SigningKeys;
   readonly checkpoints: CheckpointService;
+  readonly exports: ExportService;
   close(): Promise<void>;
 }
 
@@ -85,13 +87,14 @@ export async function openCore(options: { databaseUrl: string; clock: Clock; sec
     db, store: new CheckpointStore(db), audit: auditStore, recorder, keys: signingKeys, clock, tenant: async () => (await settings.get()).tenant_name,
   });
   const alertRules = new AlertRuleService(ruleStore, catalog, recorder, clock, () => webhooks.invalidateRules());
+  const audit = new AuditService(catalog, auditStore, recorder, clock, metrics, checkpoints);
   return {
     db,
     clock,
     catalog,
     auditStore,
     recorder,
-    audit: new AuditService(catalog, auditStore, recorder, clock, metrics, checkpoints),
+    audit,
     auth: new AuthService({ users: userStore, sessions, tokens: tokenStore, recorder, clock, policy: () => settings.loginPolicy() }),
     users: new UserService(userStore, sessions, recorder, clock),
     tokens: new TokenService(tokenStore, recorder, clock),
@@ -105,6 +108,7 @@ export async function openCore(options: { databaseUrl: string; clock: Clock; sec
     metrics,
     signingKeys,
     checkpoints,
+    exports: new ExportService({ db, audit, store: auditStore, recorder, settings, keys: signingKeys, clock, secretKey: options.secretKey, metrics }),
     close: async () => {
       webhooks.stop();
       await db.close();

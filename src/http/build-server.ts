@@ -17,6 +17,7 @@ import { tokenRoutes } from '../tokens/token.routes.js';
 import { userRoutes } from '../users/user.routes.js';
 import { VERSION } from '../version.js';
 import { checkpointRoutes } from '../checkpoints/checkpoint.routes.js';
+import { exportRoutes } from '../export/export.routes.js';
 import { healthRoutes } from '../health/health.routes.js';
 import { Readiness } from '../health/readiness.js';
 import { metricsRoutes } from '../metrics/metrics.routes.js';
@@ -98,6 +99,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     subscriptionRoutes(scope, { service: core.subscriptions });
     alertRuleRoutes(scope, { service: core.alertRules, deliveries: core.deliveries });
     checkpointRoutes(scope, { checkpoints: core.checkpoints, keys: core.signingKeys });
+    exportRoutes(scope, { service: core.exports });
     healthRoutes(scope, { readiness: new Readiness(core) });
     metricsRoutes(scope, { core, metricsToken: options.metricsToken });
   });
