@@ -27,6 +27,7 @@ Usage:
   trailmark user create --username NAME --role ROLE [--password-stdin]
   trailmark token create --name NAME --scopes audit:write[,audit:read]
   trailmark retention run                 apply audit_retention_days now (DATABASE_URL)
+  trailmark keys rotate                   retire the signing key and make a new one (audited)
   trailmark backup FILE                   online copy of the SQLite database, verified
   trailmark restore FILE [--force]        restore a verified SQLite backup (service stopped)
 
@@ -161,6 +162,22 @@ async function restore(config: Config, args: string[]): Promise<number> {
   return 0;
 }
 
+async function keysRotate(config: Config): Promise<number> {
+  return withCore(config, async (core) => {
+    const old = await core.signingKeys.current();
+    const fresh = await core.signingKeys.rotate();
+    await core.recorder.record({
+      action: 'audit.key.rotated',
+      actor: { type: 'system', id: 'cli', name: 'trailmark cli' },
+      resource: { type: 'signing_key', id: fresh.keyId, name: fresh.keyId },
+      details: { old_key_id: old.keyId, new_key_id: fresh.keyId, rotated_by: 'trailmark cli' },
+    });
+    say(`Signing key ${old.keyId} retired (still published, so its exports keep verifying); ${fresh.keyId} is current.`);
+    process.stdout.write(`${fresh.keyId} ${fresh.publicKey}\n`);
+    return 0;
+  });
+}
+
 class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
@@ -183,6 +200,9 @@ export async function main(argv: string[]): Promise<number> {
         break;
       case 'token':
         if (sub === 'create') return await tokenCreate(config, rest);
+        break;
+      case 'keys':
+        if (sub === 'rotate') return await keysRotate(config);
         break;
       case 'backup':
         return await backup(config, [sub, ...rest].filter((a): a is string => a !== undefined));

@@ -240,6 +240,12 @@ const defs: Def[] = [
     details: details({ first_bad_seq: int('First entry that does not verify'), reason: str('Why it does not verify', 1024) }),
   },
   {
+    action: 'audit.key.rotated', severity: 'warning', resourceType: 'signing_key', source: 'trailmark',
+    severityReason: 'Changes which key signs new exports and checkpoints: verifiers must fetch the new public key.',
+    description: 'Signing key rotated: {details.old_key_id} retired, {details.new_key_id} current',
+    details: details({ old_key_id: str('Retired key id', 64), new_key_id: str('New current key id', 64), rotated_by: str('Who rotated it') }),
+  },
+  {
     action: 'audit.checkpoint', severity: 'info', severityReason: ROUTINE, resourceType: 'audit_log', source: 'trailmark',
     description: 'Signed checkpoint of the chain head at seq {details.seq}',
     details: details({ seq: int('Head seq'), hash: str('Head hash', 64), key_id: str('Signing key id', 64), signature: str('Ed25519 signature (base64url)', 128) }),

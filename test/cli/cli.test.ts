@@ -77,3 +77,27 @@ describe('configuration', () => {
     expect(cfg).toMatchObject({ production: true, port: 8080, host: '127.0.0.1', databaseUrl: 'sqlite:./data/trailmark.db', secretKeySource: 'env' });
   });
 });
+
+describe('trailmark keys rotate', () => {
+  it('retires the current key, keeps it published, and audits the rotation', async () => {
+    const tdb = await freshDatabaseUrl('sqlite');
+    const env = { DATABASE_URL: tdb.url, SECRET_KEY: 'cli-test-secret-key-0123456789abcdefghij' };
+    try {
+      const first = cli(['keys', 'rotate'], env);
+      expect(first.code, first.stderr).toBe(0);
+      const second = cli(['keys', 'rotate'], env);
+      expect(second.code, second.stderr).toBe(0);
+      const [newId] = second.stdout.trim().split(' ');
+      const db = new Database(tdb.url.slice('sqlite:'.length), { readonly: true });
+      const keys = db.prepare('SELECT key_id, retired_at FROM signing_keys ORDER BY created_at').all() as Array<{ key_id: string; retired_at: number | null }>;
+      const rotations = db.prepare("SELECT details FROM audit_entries WHERE action = 'audit.key.rotated' ORDER BY seq").all() as Array<{ details: string }>;
+      db.close();
+      expect(keys).toHaveLength(3);
+      expect(keys.filter((k) => k.retired_at === null).map((k) => k.key_id)).toEqual([newId]);
+      expect(rotations.map((r) => JSON.parse(r.details).new_key_id)).toEqual([keys[1]!.key_id, newId]);
+      expect(cli(['keys', 'rotate'], { ...env, SECRET_KEY: 'a-different-secret-key-0123456789abcdef' }).code).toBe(1);
+    } finally {
+      await tdb.cleanup();
+    }
+  });
+});

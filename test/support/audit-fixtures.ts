@@ -39,6 +39,7 @@ export const SAMPLE_DETAILS: Record<string, Record<string, unknown>> = {
   'audit.retention.purged': { cutoff: '2026-08-26T00:00:00.000Z', retention_days: 90, removed_count: 12 },
   'audit.chain.verified': { entry_count: 10, from_seq: 1, to_seq: 10, head_hash: 'cd'.repeat(32) },
   'audit.chain.broken': { first_bad_seq: 4, reason: 'stored hash does not match' },
+  'audit.key.rotated': { old_key_id: 'aaaa', new_key_id: 'bbbb', rotated_by: 'trailmark cli' },
   'audit.checkpoint': { seq: 10, hash: 'ef'.repeat(32), key_id: 'k1', signature: 'c2ln' },
 };
 
