@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createDeflate } from 'node:zlib';
+import PDFDocument from 'pdfkit';
+import type { StoredEntry } from '../audit/audit-entry.js';
+import type { CsvExportOptions, CsvExportResult } from './csv-export.js';
+import { CsvExport } from './csv-export.js';
+import { BUNDLE_CSV_NAME } from './export-format.js';
+import { embedDeflatedFile } from './pdf-embedded-file.js';
+import { BUNDLE_FONTS } from './pdf-fonts.js';
+import type { BundleFacts } from './pdf-pages.js';
+import { drawAssertionPage, drawCoverPage } from './pdf-pages.js';
+
+export interface EvidenceBundleOptions extends CsvExportOptions {
+  /** Shown on the cover page. */
+  readonly trailmarkVersion: string;
+  /** Where the CSV waits while the PDF is written (default: the OS temp folder). */
+  readonly tmpDir?: string;
+}
+
+/**
+ * A PDF evidence bundle whose CSV has been produced and is waiting on disk. Preparing it
+ * first means a failing export (database error, bad input) fails before a single PDF byte is
+ * sent, and the cover page can state the CSV's SHA-256 and row count.
+ *
+ * Invariants: the embedded file is byte-identical to the CSV export of the same entries and
+ * options; the temp file is removed when `render()`'s stream ends, fails or is destroyed, or
+ * by `discard()` when it is never rendered.
+ */
+export class EvidenceBundle {
+  private used = false;
+
+  constructor(
+    /** Totals and manifest of the embedded CSV export. */
+    readonly csv: CsvExportResult,
+    /** SHA-256 of the embedded CSV, hex (also on the cover page). */
+    readonly csvSha256: string,
+    private readonly facts: BundleFacts,
+    private readonly deflatedPath: string,
+    private readonly attachment: { readonly md5Hex: string; readonly deflatedLength: number },
+    private readonly tmpDir: string,
+  ) {}
+
+  /** The PDF as a stream (PDF/A-3b; cover page, assertion page, the CSV attached). Call once. */
+  render(): Readable {
+    if (this.used) throw new Error('an evidence bundle can be rendered once');
+    this.used = true;
+    const exportedAt = new Date(this.facts.manifest.exported_at);
+    const doc = new PDFDocument({
+      subset: 'PDF/A-3b',
+      pdfVersion: '1.7',
+      autoFirstPage: false,
+      lang: 'en',
+      displayTitle: true,
+      info: { Title: 'Trailmark audit evidence bundle', Creator: `Trailmark ${this.facts.trailmarkVersion}`, Producer: 'Trailmark (PDFKit)', CreationDate: exportedAt },
+    });
+    for (const [name, path] of Object.entries(BUNDLE_FONTS)) doc.registerFont(name, path);
+    const write = async (): Promise<void> => {
+      drawCoverPage(doc, this.facts);
+      drawAssertionPage(doc, this.facts);
+      await embedDeflatedFile(doc, createReadStream(this.deflatedPath, { highWaterMark: 256 * 1024 }), {
+        name: this.facts.csvName,
+        mimeType: 'text/csv',
+        description: `Trailmark audit log export (${this.facts.manifest.format}), the evidence this document describes`,
+        relationship: 'Source',
+        size: this.facts.csvBytes,
+        md5Hex: this.attachment.md5Hex,
+        modified: exportedAt,
+        deflatedLength: this.attachment.deflatedLength,
+      });
+      doc.end();
+    };
+    write()
+      .catch((err: unknown) => doc.destroy(err instanceof Error ? err : new Error(String(err))))
+      .finally(() => void this.discard());
+    return doc;
+  }
+
+  /** Removes the waiting CSV; safe to call more than once. */
+  async discard(): Promise<void> {
+    await rm(this.tmpDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Phase one of a PDF export: writes the CSV export of `entries` to a temp file (deflated,
+ * ready to embed) while hashing it, holding one chunk in memory at a time.
+ */
+export async function prepareEvidenceBundle(entries: AsyncIterable<StoredEntry>, options: EvidenceBundleOptions): Promise<EvidenceBundle> {
+  const csv = new CsvExport(entries, options);
+  const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'trailmark-bundle-'));
+  const deflatedPath = join(dir, `${BUNDLE_CSV_NAME}.deflate`);
+  const sha256 = createHash('sha256');
+  const md5 = createHash('md5');
+  let size = 0;
+  try {
+    await pipeline(
+      async function* hashed(): AsyncGenerator<Buffer> {
+        for await (const chunk of csv) {
+          sha256.update(chunk);
+          md5.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+      },
+      // Rows are mostly hashes and ids, which no level compresses much: level 1 is within 2% of
+      // the default's size at half its CPU time.
+      createDeflate({ level: 1 }),
+      createWriteStream(deflatedPath),
+    );
+    const csvSha256 = sha256.digest('hex');
+    const facts: BundleFacts = { manifest: csv.result.manifest, csvSha256, csvBytes: size, csvName: BUNDLE_CSV_NAME, trailmarkVersion: options.trailmarkVersion };
+    return new EvidenceBundle(csv.result, csvSha256, facts, deflatedPath, { md5Hex: md5.digest('hex'), deflatedLength: (await stat(deflatedPath)).size }, dir);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
