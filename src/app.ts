@@ -19,7 +19,7 @@ import { UserService } from './users/user.service.js';
 import { UserStore } from './users/user.store.js';
 import { SubscriptionService } from './subscriptions/subscription.service.js';
 import { OutboxStore } from './forwarding/outbox.store.js';
-import { WebhookDispatcher } from './forwarding/webhook-dispatcher.js';
+import { DeliveryDispatcher } from './forwarding/delivery-dispatcher.js';
 import { DeliveriesService } from './forwarding/deliveries.service.js';
 import { RetentionService } from './retention/retention.service.js';
 import { Metrics } from './metrics/metrics.js';
@@ -43,7 +43,7 @@ export interface Core {
   readonly subscriptions: SubscriptionService;
   readonly alertRules: AlertRuleService;
   readonly outbox: OutboxStore;
-  readonly webhooks: WebhookDispatcher;
+  readonly webhooks: DeliveryDispatcher;
   readonly retention: RetentionService;
   readonly deliveries: DeliveriesService;
   readonly metrics: Metrics;
@@ -78,7 +78,7 @@ export async function openCore(options: { databaseUrl: string; clock: Clock; sec
   const settings = new SettingsService(new SettingsStore(db), recorder, clock);
   const ruleStore = new AlertRuleStore(db, new SecretBox(options.secretKey, 'alert-rule-secrets:v1'));
   const outbox = new OutboxStore(db);
-  const webhooks = new WebhookDispatcher({ outbox, rules: ruleStore, audit: auditStore, catalog, clock, metrics });
+  const webhooks = new DeliveryDispatcher({ outbox, rules: ruleStore, audit: auditStore, catalog, clock, metrics });
   auditStore.onInsert(webhooks.enqueue);
   const retention = new RetentionService(auditStore, settings, recorder, clock, metrics);
   settings.retentionPreview = (days) => retention.preview(days);

@@ -2,34 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ALL_ROLES } from '../auth/access.js';
-import { SEVERITIES } from '../catalog/event-definitions.js';
 import { ErrorResponse, errorResponses } from '../http/common.schemas.js';
 import { contextOf } from '../http/request-context.js';
-import { WEBHOOK_FORMATS, presentRule } from './alert-rule.js';
+import { presentRule } from './alert-rule.js';
+import { CreateRuleBody, PatchRuleBody, RuleResponse, channelSchemaError } from './alert-rule.schemas.js';
 import type { AlertRuleService } from './alert-rule.service.js';
 import type { DeliveriesService } from '../forwarding/deliveries.service.js';
 
 const MANAGERS = { roles: ['admin', 'operator'], scopes: [] } as const;
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const EventTypes = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 50, description: 'Catalog actions, prefixes like rotation.*, or *' });
-const Channel = {
-  type: Type.Literal('webhook'),
-  url: Type.String({ minLength: 1, maxLength: 2048 }),
-  secret: Type.Optional(Type.Union([Type.String({ minLength: 16, maxLength: 256 }), Type.Null()], { description: 'Signs deliveries (X-Trailmark-Signature); never shown again' })),
-  headers: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 1024 }), { maxProperties: 20, description: 'Extra headers, e.g. Authorization: Splunk <token>; values are never shown again' })),
-  format: Type.Optional(Type.Enum(WEBHOOK_FORMATS, { description: 'Payload preset (default generic)' })),
-};
-const RuleResponse = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  event_types: Type.Array(Type.String()),
-  min_severity: Type.Enum(SEVERITIES),
-  enabled: Type.Boolean(),
-  channel: Type.Object({ type: Type.String(), url: Type.String({ description: 'Query values and credentials redacted' }), format: Type.String(), header_names: Type.Array(Type.String()), has_secret: Type.Boolean() }),
-  created_by: Type.String(),
-  created_at: Type.String(),
-  updated_at: Type.String(),
-});
 
 export function alertRuleRoutes(app: FastifyInstance, deps: { service: AlertRuleService; deliveries: DeliveriesService }): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -42,14 +23,15 @@ export function alertRuleRoutes(app: FastifyInstance, deps: { service: AlertRule
 
   r.post('/api/alert-rules', {
     config: { access: MANAGERS },
+    preValidation: async (request) => {
+      const error = channelSchemaError(request.body, 'full');
+      if (error) throw error;
+    },
     schema: {
       tags: ['alert rules'],
       summary: 'Create an alert rule',
-      description: 'Audited as alert.rule.created with the rule, its secret and header values redacted.',
-      body: Type.Object(
-        { name: Type.String({ minLength: 1, maxLength: 128 }), event_types: EventTypes, min_severity: Type.Optional(Type.Enum(SEVERITIES)), enabled: Type.Optional(Type.Boolean()), channel: Type.Object(Channel, { additionalProperties: false }) },
-        { additionalProperties: false },
-      ),
+      description: 'channel is a webhook (`type: webhook`) or a syslog receiver (`type: syslog`). Audited as alert.rule.created with the rule, its secret and header values redacted.',
+      body: CreateRuleBody,
       response: { 201: RuleResponse, ...errorResponses },
     },
   }, async (request, reply) => reply.status(201).send(presentRule(await service.create(request.body, contextOf(request)))));
@@ -61,21 +43,16 @@ export function alertRuleRoutes(app: FastifyInstance, deps: { service: AlertRule
 
   r.patch('/api/alert-rules/:id', {
     config: { access: MANAGERS },
+    preValidation: async (request) => {
+      const error = channelSchemaError(request.body, 'partial');
+      if (error) throw error;
+    },
     schema: {
       tags: ['alert rules'],
       summary: 'Change an alert rule',
-      description: 'Send only what changes. Audited as alert.rule.updated with the changed fields (secrets and header values only as changed).',
+      description: 'Send only what changes. To switch the channel to another type, send the whole new channel with its type. Audited as alert.rule.updated with the changed fields (secrets and header values only as changed).',
       params: IdParams,
-      body: Type.Object(
-        {
-          name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-          event_types: Type.Optional(EventTypes),
-          min_severity: Type.Optional(Type.Enum(SEVERITIES)),
-          enabled: Type.Optional(Type.Boolean()),
-          channel: Type.Optional(Type.Partial(Type.Object(Channel, { additionalProperties: false }))),
-        },
-        { additionalProperties: false, minProperties: 1 },
-      ),
+      body: PatchRuleBody,
       response: { 200: RuleResponse, ...errorResponses, 404: ErrorResponse },
     },
   }, async (request) => presentRule(await service.update(request.params.id, request.body, contextOf(request))));
@@ -104,7 +81,7 @@ export function alertRuleRoutes(app: FastifyInstance, deps: { service: AlertRule
           deliveries: Type.Array(Type.Object({
             delivery_id: Type.String(), entry_seq: Type.Integer(), status: Type.String(), attempts: Type.Integer(), created_at: Type.String(),
             next_attempt_at: Type.Union([Type.String(), Type.Null()]), delivered_at: Type.Union([Type.String(), Type.Null()]),
-            last_status: Type.Union([Type.Integer(), Type.Null()]), last_error: Type.Union([Type.String(), Type.Null()]),
+            last_status: Type.Union([Type.Integer(), Type.Null()], { description: 'HTTP status of the last webhook attempt; null for syslog' }), last_error: Type.Union([Type.String(), Type.Null()]),
           })),
         }),
         ...errorResponses,
@@ -117,8 +94,8 @@ export function alertRuleRoutes(app: FastifyInstance, deps: { service: AlertRule
     config: { access: MANAGERS },
     schema: {
       tags: ['alert rules'],
-      summary: 'Send a test event to the rule’s webhook now',
-      description: 'Sends a synthetic entry (not part of the chain) and answers with the outcome; audited as alert.rule.tested.',
+      summary: 'Send a test event through the rule’s channel now',
+      description: 'Sends a synthetic entry (not part of the chain) over a fresh connection and answers with the outcome (status: the HTTP status of a webhook, null for syslog); audited as alert.rule.tested.',
       params: IdParams,
       response: { 200: Type.Object({ delivered: Type.Boolean(), status: Type.Union([Type.Integer(), Type.Null()]), error: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses, 404: ErrorResponse },
     },

@@ -6,7 +6,9 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Severity } from '../catalog/event-definitions.js';
 import type { Clock } from '../lib/clock.js';
 import { invalid, notFound } from '../lib/errors.js';
-import type { AlertRule, WebhookFormat } from './alert-rule.js';
+import type { ChannelInput, ChannelPatch } from './alert-channel.js';
+import { CONTROL, buildChannel, diffChannels, patchChannel } from './alert-channel.js';
+import type { AlertRule } from './alert-rule.js';
 import { presentRule } from './alert-rule.js';
 import type { AlertRuleStore } from './alert-rule.store.js';
 
@@ -15,16 +17,10 @@ export interface AlertRuleInput {
   event_types: string[];
   min_severity?: Severity;
   enabled?: boolean;
-  channel: { type: 'webhook'; url: string; secret?: string | null; headers?: Record<string, string>; format?: WebhookFormat };
+  channel: ChannelInput;
 }
 
-export type AlertRulePatch = Partial<Omit<AlertRuleInput, 'channel'>> & { channel?: Partial<AlertRuleInput['channel']> };
-
-/** Headers Trailmark sets itself on deliveries: a rule may not override them. */
-const RESERVED_HEADERS = new Set(['host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'x-trailmark-signature', 'x-trailmark-delivery']);
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+export type AlertRulePatch = Partial<Omit<AlertRuleInput, 'channel'>> & { channel?: ChannelPatch };
 
 /** Alert rules: validated against the catalog, audited with secrets and header values redacted. */
 export class AlertRuleService {
@@ -56,7 +52,7 @@ export class AlertRuleService {
       event_types: input.event_types,
       min_severity: input.min_severity ?? 'info',
       enabled: input.enabled ?? true,
-      channel: { type: 'webhook', url: input.channel.url, format: input.channel.format ?? 'generic', headers: input.channel.headers ?? {}, secret: input.channel.secret ?? null },
+      channel: buildChannel(input.channel),
       created_by: actor.name ?? 'unknown',
       created_at: now,
       updated_at: now,
@@ -79,13 +75,7 @@ export class AlertRuleService {
       event_types: patch.event_types ?? old.event_types,
       min_severity: patch.min_severity ?? old.min_severity,
       enabled: patch.enabled ?? old.enabled,
-      channel: {
-        type: 'webhook',
-        url: patch.channel?.url ?? old.channel.url,
-        format: patch.channel?.format ?? old.channel.format,
-        headers: patch.channel?.headers ?? old.channel.headers,
-        secret: patch.channel?.secret === undefined ? old.channel.secret : patch.channel.secret,
-      },
+      channel: patchChannel(old.channel, patch.channel),
       updated_at: this.clock.now(),
     });
     const changed = diffRules(old, next);
@@ -117,19 +107,6 @@ export class AlertRuleService {
         throw invalid(`event_types[${i}] '${pattern}' matches no catalog action (use an action, a prefix like rotation.*, or *)`, { field: `body.event_types[${i}]` });
       }
     });
-    let url: URL;
-    try {
-      url = new URL(rule.channel.url);
-    } catch {
-      throw invalid('channel.url must be an absolute http(s) URL', { field: 'body.channel.url' });
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid('channel.url must use http or https', { field: 'body.channel.url' });
-    if (url.username || url.password) throw invalid('channel.url must not carry credentials: put them in channel.headers', { field: 'body.channel.url' });
-    for (const [name, value] of Object.entries(rule.channel.headers)) {
-      if (!HEADER_NAME.test(name)) throw invalid(`channel.headers: '${name}' is not a valid header name`, { field: 'body.channel.headers' });
-      if (RESERVED_HEADERS.has(name.toLowerCase())) throw invalid(`channel.headers: '${name}' is set by Trailmark and cannot be overridden`, { field: 'body.channel.headers' });
-      if (CONTROL.test(value)) throw invalid(`channel.headers: the value of '${name}' must not contain control characters (CR, LF…)`, { field: 'body.channel.headers' });
-    }
     return { ...rule, event_types: [...new Set(rule.event_types)] };
   }
 }
@@ -142,9 +119,5 @@ function diffRules(a: AlertRule, b: AlertRule): Record<string, unknown> {
   for (const key of ['name', 'event_types', 'min_severity', 'enabled'] as const) {
     if (JSON.stringify(pa[key]) !== JSON.stringify(pb[key])) out[key] = { old: pa[key], new: pb[key] };
   }
-  if (a.channel.url !== b.channel.url) out['channel.url'] = { old: pa.channel.url, new: pb.channel.url };
-  if (a.channel.format !== b.channel.format) out['channel.format'] = { old: a.channel.format, new: b.channel.format };
-  if (JSON.stringify(a.channel.headers) !== JSON.stringify(b.channel.headers)) out['channel.headers'] = { changed: true, names: pb.channel.header_names };
-  if (a.channel.secret !== b.channel.secret) out['channel.secret'] = { changed: true };
-  return out;
+  return { ...out, ...diffChannels(a.channel, b.channel) };
 }

@@ -1,15 +1,22 @@
 import type { Severity } from '../catalog/event-definitions.js';
 import type { SecretBox } from '../lib/secret-box.js';
 import type { SqlExecutor } from '../store/sql-database.js';
-import type { AlertRule, WebhookFormat } from './alert-rule.js';
+import type { AlertChannel, AlertRule, SyslogChannel, WebhookFormat } from './alert-rule.js';
 
 interface Row {
   id: string; name: string; event_types: string; min_severity: string; enabled: number; channel_type: string; url: string; format: string;
-  headers_enc: string | null; secret_enc: string | null; created_by: string; created_at: number; updated_at: number;
+  headers_enc: string | null; secret_enc: string | null; channel_enc: string | null; created_by: string; created_at: number; updated_at: number;
 }
-const COLUMNS = 'id, name, event_types, min_severity, enabled, channel_type, url, format, headers_enc, secret_enc, created_by, created_at, updated_at';
+const COLUMNS = 'id, name, event_types, min_severity, enabled, channel_type, url, format, headers_enc, secret_enc, channel_enc, created_by, created_at, updated_at';
 
-/** Alert rules in the database; the URL (it may carry an API key), secret and headers are sealed at rest. */
+/** What `channel_enc` holds for a syslog channel. */
+type SyslogSettings = Omit<SyslogChannel, 'type'>;
+
+/**
+ * Alert rules in the database. Everything that locates or authenticates a receiver is sealed
+ * at rest: a webhook's URL (it may carry an API key), secret and headers; a syslog channel's
+ * settings as one sealed JSON (`channel_enc`). `url` and `format` are '' for syslog rows.
+ */
 export class AlertRuleStore {
   constructor(
     private readonly db: SqlExecutor,
@@ -26,17 +33,15 @@ export class AlertRuleStore {
   }
 
   async save(tx: SqlExecutor, rule: AlertRule, insert: boolean): Promise<void> {
-    const headers = Object.keys(rule.channel.headers).length > 0 ? this.box.seal(JSON.stringify(rule.channel.headers)) : null;
-    const secret = rule.channel.secret === null ? null : this.box.seal(rule.channel.secret);
-    const values = [rule.name, JSON.stringify(rule.event_types), rule.min_severity, rule.enabled ? 1 : 0, rule.channel.type, this.box.seal(rule.channel.url), rule.channel.format, headers, secret, rule.updated_at];
+    const values = [rule.name, JSON.stringify(rule.event_types), rule.min_severity, rule.enabled ? 1 : 0, rule.channel.type, ...this.channelColumns(rule.channel), rule.updated_at];
     if (insert) {
       await tx.run(
-        'INSERT INTO alert_rules (name, event_types, min_severity, enabled, channel_type, url, format, headers_enc, secret_enc, updated_at, id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO alert_rules (name, event_types, min_severity, enabled, channel_type, url, format, headers_enc, secret_enc, channel_enc, updated_at, id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         [...values, rule.id, rule.created_by, rule.created_at],
       );
     } else {
       await tx.run(
-        'UPDATE alert_rules SET name = ?, event_types = ?, min_severity = ?, enabled = ?, channel_type = ?, url = ?, format = ?, headers_enc = ?, secret_enc = ?, updated_at = ? WHERE id = ?',
+        'UPDATE alert_rules SET name = ?, event_types = ?, min_severity = ?, enabled = ?, channel_type = ?, url = ?, format = ?, headers_enc = ?, secret_enc = ?, channel_enc = ?, updated_at = ? WHERE id = ?',
         [...values, rule.id],
       );
     }
@@ -46,6 +51,30 @@ export class AlertRuleStore {
     return tx.run('DELETE FROM alert_rules WHERE id = ?', [id]);
   }
 
+  /** url, format, headers_enc, secret_enc, channel_enc. */
+  private channelColumns(c: AlertChannel): [string, string, string | null, string | null, string | null] {
+    if (c.type === 'syslog') {
+      const settings: SyslogSettings = { host: c.host, port: c.port, tls: c.tls, app_name: c.app_name, ca: c.ca };
+      return ['', '', null, null, this.box.seal(JSON.stringify(settings))];
+    }
+    const headers = Object.keys(c.headers).length > 0 ? this.box.seal(JSON.stringify(c.headers)) : null;
+    return [this.box.seal(c.url), c.format, headers, c.secret === null ? null : this.box.seal(c.secret), null];
+  }
+
+  private toChannel(r: Row): AlertChannel {
+    if (r.channel_type === 'syslog') {
+      if (!r.channel_enc) throw new Error(`alert rule ${r.id}: syslog settings are missing`);
+      return { type: 'syslog', ...(JSON.parse(this.box.open(r.channel_enc)) as SyslogSettings) };
+    }
+    return {
+      type: 'webhook',
+      url: this.box.open(r.url),
+      format: r.format as WebhookFormat,
+      headers: r.headers_enc ? (JSON.parse(this.box.open(r.headers_enc)) as Record<string, string>) : {},
+      secret: r.secret_enc ? this.box.open(r.secret_enc) : null,
+    };
+  }
+
   private toRule(r: Row): AlertRule {
     return {
       id: r.id,
@@ -53,13 +82,7 @@ export class AlertRuleStore {
       event_types: JSON.parse(r.event_types) as string[],
       min_severity: r.min_severity as Severity,
       enabled: r.enabled === 1,
-      channel: {
-        type: 'webhook',
-        url: this.box.open(r.url),
-        format: r.format as WebhookFormat,
-        headers: r.headers_enc ? (JSON.parse(this.box.open(r.headers_enc)) as Record<string, string>) : {},
-        secret: r.secret_enc ? this.box.open(r.secret_enc) : null,
-      },
+      channel: this.toChannel(r),
       created_by: r.created_by,
       created_at: r.created_at,
       updated_at: r.updated_at,

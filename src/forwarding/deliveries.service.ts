@@ -1,4 +1,5 @@
 import type { AlertRuleService } from '../alerts/alert-rule.service.js';
+import type { AlertRule } from '../alerts/alert-rule.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditEntryJson } from '../audit/audit-entry.js';
 import type { RequestContext } from '../audit/audit.service.js';
@@ -6,7 +7,8 @@ import { actorOf } from '../audit/audit.service.js';
 import { CHAIN_GENESIS } from '../chain/entry-hash.js';
 import type { Clock } from '../lib/clock.js';
 import type { OutboxRow, OutboxStore } from './outbox.store.js';
-import { sendWebhook } from './webhook-sender.js';
+import { sendOnce } from './channel-senders.js';
+import type { SendResult } from './channel-sender.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -31,6 +33,8 @@ export class DeliveriesService {
     private readonly outbox: OutboxStore,
     private readonly recorder: AuditRecorder,
     private readonly clock: Clock,
+    /** How test events go out: over a connection of their own, closed afterwards. */
+    private readonly send: (rule: AlertRule, entry: AuditEntryJson, deliveryId: string, nowMs: number) => Promise<SendResult> = sendOnce,
   ) {}
 
   async forRule(ruleId: string, limit = 50) {
@@ -77,7 +81,7 @@ export class DeliveriesService {
       prev_hash: CHAIN_GENESIS,
       hash: '0'.repeat(64),
     };
-    const result = await sendWebhook(rule, sample, `test-${ctx.requestId}`, now);
+    const result = await this.send(rule, sample, `test-${ctx.requestId}`, now);
     await this.recorder.record({
       action: 'alert.rule.tested',
       actor,

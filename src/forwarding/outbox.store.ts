@@ -16,7 +16,10 @@ export interface OutboxRow {
 
 const COLUMNS = 'delivery_id, rule_id, entry_seq, status, attempts, next_attempt_at, created_at, delivered_at, last_error, last_status';
 
-/** The webhook outbox: one row per (entry, rule), claimed by delivery workers under a lease. */
+/**
+ * The delivery outbox of every channel type (the table keeps its first name, webhook_outbox):
+ * one row per (entry, rule), claimed by delivery workers under a lease.
+ */
 export class OutboxStore {
   constructor(private readonly db: SqlDatabase) {}
 
@@ -45,7 +48,7 @@ export class OutboxStore {
     });
   }
 
-  async delivered(id: string, status: number, now: number): Promise<void> {
+  async delivered(id: string, status: number | null, now: number): Promise<void> {
     await this.db.run("UPDATE webhook_outbox SET status = 'delivered', delivered_at = ?, last_status = ?, last_error = NULL, attempts = attempts + 1, lease_until = 0 WHERE delivery_id = ?", [now, status, id]);
   }
 

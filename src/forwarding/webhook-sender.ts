@@ -1,18 +1,14 @@
-import type { AlertRule } from '../alerts/alert-rule.js';
+import type { WebhookChannel } from '../alerts/alert-rule.js';
 import type { AuditEntryJson } from '../audit/audit-entry.js';
+import type { DeliveryTarget, SendResult } from './channel-sender.js';
 import { signatureHeader, webhookBody } from './webhook-payload.js';
 
-export interface SendResult {
-  readonly ok: boolean;
-  readonly status: number | null;
-  /** Why it failed, without secrets (no headers, no URL query). */
-  readonly error: string | null;
-}
+export type { SendResult } from './channel-sender.js';
 
 const TIMEOUT_MS = 10_000;
 
 /** One HTTP POST of an entry to a rule's webhook. Redirects are not followed. */
-export async function sendWebhook(rule: AlertRule, entry: AuditEntryJson, deliveryId: string, nowMs: number): Promise<SendResult> {
+export async function sendWebhook(rule: DeliveryTarget<WebhookChannel>, entry: AuditEntryJson, deliveryId: string, nowMs: number): Promise<SendResult> {
   const body = webhookBody(rule.channel.format, { id: rule.id, name: rule.name }, entry);
   const headers: Record<string, string> = { ...rule.channel.headers, 'content-type': 'application/json', 'user-agent': 'Trailmark-Webhook/1', 'x-trailmark-delivery': deliveryId };
   if (rule.channel.secret) headers['x-trailmark-signature'] = signatureHeader(rule.channel.secret, body, Math.floor(nowMs / 1000));

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../support/backends.js';
+import { selfSignedCertificate } from '../support/self-signed-cert.js';
 import { ADMIN_PASSWORD, USER_PASSWORD, buildTestApp } from '../support/test-app.js';
 import type { TestApp } from '../support/test-app.js';
 
@@ -141,6 +142,71 @@ for (const backend of BACKENDS) {
       }
       expect((await t.request(operator, 'DELETE', `/api/alert-rules/${rule.id}`)).statusCode).toBe(204);
       expect((await latest('alert.rule.deleted'))[0]!.details).toMatchObject({ rule_id: rule.id });
+    });
+
+    it('manages syslog alert rules: validated field by field, shown and audited without the CA body', async () => {
+      const operator = await t.userWithRole('operator');
+      const ca = selfSignedCertificate().cert;
+      const body = { name: 'SIEM syslog', event_types: ['auth.*'], channel: { type: 'syslog', host: 'siem.example.net', port: 6514, tls: true, ca } };
+      const created = await t.request(operator, 'POST', '/api/alert-rules', body);
+      expect(created.statusCode, created.body).toBe(201);
+      const rule = created.json() as { id: string; channel: unknown };
+      const shown = { type: 'syslog', host: 'siem.example.net', port: 6514, tls: true, app_name: 'trailmark', has_ca: true };
+      expect(rule.channel).toEqual(shown);
+      expect((await latest('alert.rule.created'))[0]!.details).toMatchObject({ rule: { name: 'SIEM syslog', channel: shown } });
+      expect((await t.request(operator, 'GET', `/api/alert-rules/${rule.id}`)).json()).toMatchObject({ channel: shown });
+
+      const patched = await t.request(operator, 'PATCH', `/api/alert-rules/${rule.id}`, { channel: { port: 1514, app_name: 'trailmark-eu', ca: null, tls: false } });
+      expect(patched.statusCode, patched.body).toBe(200);
+      expect((await latest('alert.rule.updated'))[0]!.details.changed_fields).toEqual({
+        'channel.port': { old: 6514, new: 1514 }, 'channel.tls': { old: true, new: false }, 'channel.app_name': { old: 'trailmark', new: 'trailmark-eu' }, 'channel.ca': { changed: true },
+      });
+      const switched = await t.request(operator, 'PATCH', `/api/alert-rules/${rule.id}`, { channel: { type: 'webhook', url: 'https://siem.example/in?token=switch-key', secret: 'switch-signing-secret-1' } });
+      expect(switched.statusCode, switched.body).toBe(200);
+      expect((await latest('alert.rule.updated'))[0]!.details.changed_fields).toEqual({
+        channel: { old: { ...shown, port: 1514, tls: false, app_name: 'trailmark-eu', has_ca: false }, new: { type: 'webhook', url: 'https://siem.example/in?token=***', format: 'generic', header_names: [], has_secret: true } },
+        'channel.secret': { changed: true },
+      });
+      const everything = JSON.stringify([await t.core.db.all('SELECT * FROM alert_rules'), (await t.request(t.admin, 'GET', '/api/audit?limit=1000')).json()]);
+      for (const s of ['BEGIN CERTIFICATE', 'switch-key', 'switch-signing-secret-1']) expect(everything).not.toContain(s);
+
+      const bad: Array<[unknown, string]> = [
+        [{ ...body, channel: { ...body.channel, port: 0 } }, 'body.channel.port'],
+        [{ ...body, channel: { ...body.channel, port: 65536 } }, 'body.channel.port'],
+        [{ ...body, channel: { ...body.channel, port: 'syslog' } }, 'body.channel.port'],
+        [{ ...body, channel: { type: 'syslog', host: 'siem.example.net' } }, 'body.channel.port'],
+        [{ ...body, channel: { ...body.channel, url: 'https://x.example/' } }, 'body.channel.url'],
+        [{ ...body, channel: { ...body.channel, host: 'siem.example.net\nlocalhost' } }, 'body.channel.host'],
+        [{ ...body, channel: { ...body.channel, host: 'bad host' } }, 'body.channel.host'],
+        [{ ...body, channel: { ...body.channel, host: '-bad.example' } }, 'body.channel.host'],
+        [{ ...body, channel: { ...body.channel, host: '999.1.1.1' } }, 'body.channel.host'],
+        [{ ...body, channel: { ...body.channel, host: '[::1]' } }, 'body.channel.host'],
+        [{ ...body, channel: { ...body.channel, app_name: 'has space' } }, 'body.channel.app_name'],
+        [{ ...body, channel: { ...body.channel, app_name: 'a'.repeat(49) } }, 'body.channel.app_name'],
+        [{ ...body, channel: { ...body.channel, ca: 'not a certificate' } }, 'body.channel.ca'],
+        [{ ...body, channel: { ...body.channel, ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' } }, 'body.channel.ca'],
+        [{ ...body, channel: { ...body.channel, tls: false } }, 'body.channel.ca'],
+        [{ ...body, channel: { ...body.channel, type: 'carrier-pigeon' } }, 'body.channel'],
+      ];
+      for (const [b, field] of bad) {
+        const res = await t.request(operator, 'POST', '/api/alert-rules', b);
+        expect(res.statusCode, field).toBe(400);
+        expect((res.json() as { error: { details: { field: string } } }).error.details.field, JSON.stringify(b)).toBe(field);
+      }
+      const other = (await t.request(operator, 'POST', '/api/alert-rules', { ...body, name: 'other', channel: { type: 'syslog', host: '10.0.0.5', port: 514 } })).json() as { id: string; channel: unknown };
+      expect(other.channel).toEqual({ type: 'syslog', host: '10.0.0.5', port: 514, tls: false, app_name: 'trailmark', has_ca: false });
+      const badPatches: Array<[unknown, string]> = [
+        [{ channel: { port: 70000 } }, 'body.channel.port'],
+        [{ channel: { url: 'https://x.example/' } }, 'body.channel.url'],
+        [{ channel: { type: 'webhook' } }, 'body.channel.url'],
+        [{ channel: { host: 'fe80::1', ca: 'x' } }, 'body.channel.ca'],
+      ];
+      for (const [b, field] of badPatches) {
+        const res = await t.request(operator, 'PATCH', `/api/alert-rules/${other.id}`, b);
+        expect(res.statusCode, field).toBe(400);
+        expect((res.json() as { error: { details: { field: string } } }).error.details.field, JSON.stringify(b)).toBe(field);
+      }
+      expect(((await t.request(operator, 'GET', `/api/alert-rules/${other.id}`)).json() as { channel: unknown }).channel).toEqual(other.channel);
     });
 
     it('keeps the admin password out of every entry', async () => {

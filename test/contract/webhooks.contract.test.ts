@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCore } from '../../src/app.js';
 import type { Core } from '../../src/app.js';
-import { RETRY_WINDOW_MS } from '../../src/forwarding/webhook-dispatcher.js';
+import { RETRY_WINDOW_MS } from '../../src/forwarding/delivery-dispatcher.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { buildEvent } from '../support/audit-fixtures.js';
 import { BACKENDS, freshDatabaseUrl } from '../support/backends.js';

@@ -1,16 +1,16 @@
 import type { AlertRuleStore } from '../alerts/alert-rule.store.js';
 import type { AlertRule } from '../alerts/alert-rule.js';
-import type { StoredEntry } from '../audit/audit-entry.js';
+import type { AuditEntryJson, StoredEntry } from '../audit/audit-entry.js';
 import { presentEntry } from '../audit/audit-entry.js';
 import type { SqlAuditStore } from '../audit/sql-audit-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SqlExecutor } from '../store/sql-database.js';
+import { ChannelSenders } from './channel-senders.js';
 import type { OutboxRow, OutboxStore } from './outbox.store.js';
 import { RuleMatcher } from './rule-matcher.js';
 import { backoffMs } from './webhook-payload.js';
-import { sendWebhook } from './webhook-sender.js';
 
 /** Deliveries are retried for this long, then left dead. */
 export const RETRY_WINDOW_MS = 24 * 60 * 60_000;
@@ -19,20 +19,24 @@ const CLAIM_BATCH = 20;
 const LEASE_MS = 60_000;
 
 /**
- * Webhook forwarding with a durable outbox. `enqueue` runs inside the append transaction
- * and writes one outbox row per (entry, matching rule), so a crash never loses a matched
- * event. `deliverDue` claims due rows under a lease (several nodes take different rows)
- * and POSTs them: at least once, same delivery id on every retry, exponential backoff with
- * jitter, dead after 24 hours.
+ * Alert-rule forwarding with a durable outbox, for every channel type. `enqueue` runs inside
+ * the append transaction and writes one outbox row per (entry, matching rule), so a crash
+ * never loses a matched event. `deliverDue` claims due rows under a lease (several nodes take
+ * different rows) and hands each to the sender of its rule's channel type (webhook POST,
+ * syslog frame): at least once, same delivery id on every retry, exponential backoff with
+ * jitter, dead after 24 hours. Claim, retry and health bookkeeping are the same for all types.
  */
-export class WebhookDispatcher {
+export class DeliveryDispatcher {
   private rules: { at: number; byId: Map<string, AlertRule>; matcher: RuleMatcher } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private readonly senders: ChannelSenders;
 
   constructor(
-    private readonly deps: { outbox: OutboxStore; rules: AlertRuleStore; audit: SqlAuditStore; catalog: Catalog; clock: Clock; metrics?: Metrics },
-  ) {}
+    private readonly deps: { outbox: OutboxStore; rules: AlertRuleStore; audit: SqlAuditStore; catalog: Catalog; clock: Clock; metrics?: Metrics; senders?: ChannelSenders },
+  ) {
+    this.senders = deps.senders ?? new ChannelSenders();
+  }
 
   /** Forget cached rules (after a rule changes on this node). */
   invalidateRules(): void {
@@ -52,9 +56,11 @@ export class WebhookDispatcher {
     this.timer.unref();
   }
 
+  /** Stops the timer and closes held connections (syslog). */
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.senders.close();
   }
 
   /** Delivers what is due now; returns how many deliveries were attempted. */
@@ -69,7 +75,9 @@ export class WebhookDispatcher {
         if (rows.length === 0) return attempted;
         this.invalidateRules();
         const { byId } = await this.currentRules();
-        await Promise.all(rows.map((row) => this.deliver(row, byId.get(row.rule_id))));
+        const entries = await this.entriesOf(rows);
+        // Sends start in claim order (entry_seq), so a connection carries a rule's entries in order.
+        await Promise.all(rows.map((row) => this.deliver(row, byId.get(row.rule_id), entries.get(row.entry_seq))));
         attempted += rows.length;
       }
     } finally {
@@ -77,16 +85,23 @@ export class WebhookDispatcher {
     }
   }
 
-  private async deliver(row: OutboxRow, rule: AlertRule | undefined): Promise<void> {
-    const { outbox, audit, clock } = this.deps;
+  private async entriesOf(rows: readonly OutboxRow[]): Promise<Map<number, AuditEntryJson>> {
+    const out = new Map<number, AuditEntryJson>();
+    for (const seq of new Set(rows.map((r) => r.entry_seq))) {
+      const entry = await this.deps.audit.getBySeq(seq);
+      if (entry) out.set(seq, presentEntry(entry));
+    }
+    return out;
+  }
+
+  private async deliver(row: OutboxRow, rule: AlertRule | undefined, entry: AuditEntryJson | undefined): Promise<void> {
+    const { outbox, clock } = this.deps;
     if (!rule) return outbox.failed(row.delivery_id, 'the alert rule was deleted', null, null);
-    const entry = await audit.getBySeq(row.entry_seq);
     if (!entry) return outbox.failed(row.delivery_id, 'the entry is no longer stored (retention)', null, null);
-    const now = clock.now();
-    const result = await sendWebhook(rule, presentEntry(entry), row.delivery_id, now);
+    const result = await this.senders.send(rule, entry, row.delivery_id, clock.now());
     if (result.ok) {
       this.deps.metrics?.deliveries.inc({ outcome: 'delivered' });
-      return outbox.delivered(row.delivery_id, result.status ?? 200, clock.now());
+      return outbox.delivered(row.delivery_id, result.status, clock.now());
     }
     const next = clock.now() + backoffMs(row.attempts);
     const dead = next - row.created_at > RETRY_WINDOW_MS;
