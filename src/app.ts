@@ -22,6 +22,7 @@ import { OutboxStore } from './forwarding/outbox.store.js';
 import { DeliveryDispatcher } from './forwarding/delivery-dispatcher.js';
 import { DeliveriesService } from './forwarding/deliveries.service.js';
 import { RetentionService } from './retention/retention.service.js';
+import { Archiver } from './retention/archiver.js';
 import { Metrics } from './metrics/metrics.js';
 import { SigningKeys } from './export/signing-keys.js';
 import { ExportService } from './export/export.service.js';
@@ -54,7 +55,7 @@ export interface Core {
 }
 
 /** Opens the database, applies migrations and builds the services (the composition root). */
-export async function openCore(options: { databaseUrl: string; clock: Clock; secretKey: string }): Promise<Core> {
+export async function openCore(options: { databaseUrl: string; clock: Clock; secretKey: string; archiveDir?: string }): Promise<Core> {
   const { clock } = options;
   const db = await openDatabase(options.databaseUrl);
   try {
@@ -80,9 +81,10 @@ export async function openCore(options: { databaseUrl: string; clock: Clock; sec
   const outbox = new OutboxStore(db);
   const webhooks = new DeliveryDispatcher({ outbox, rules: ruleStore, audit: auditStore, catalog, clock, metrics });
   auditStore.onInsert(webhooks.enqueue);
-  const retention = new RetentionService(auditStore, settings, recorder, clock, metrics);
-  settings.retentionPreview = (days) => retention.preview(days);
   const signingKeys = new SigningKeys(db, options.secretKey, () => clock.now());
+  const archiver = options.archiveDir ? new Archiver({ store: auditStore, keys: signingKeys, secretKey: options.secretKey, dir: options.archiveDir, now: () => clock.now() }) : undefined;
+  const retention = new RetentionService(auditStore, settings, recorder, clock, metrics, archiver);
+  settings.retentionPreview = (days) => retention.preview(days);
   const checkpoints = new CheckpointService({
     db, store: new CheckpointStore(db), audit: auditStore, recorder, keys: signingKeys, clock, tenant: async () => (await settings.get()).tenant_name,
   });

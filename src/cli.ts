@@ -37,7 +37,7 @@ Configuration comes from the environment (DATABASE_URL, SECRET_KEY, PORT, HOST, 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
 async function withCore<T>(config: Config, fn: (core: Core) => Promise<T>): Promise<T> {
-  const core = await openCore({ databaseUrl: config.databaseUrl, clock: systemClock, secretKey: config.secretKey });
+  const core = await openCore({ databaseUrl: config.databaseUrl, clock: systemClock, secretKey: config.secretKey, archiveDir: config.archiveDir });
   try {
     return await fn(core);
   } finally {
@@ -48,7 +48,7 @@ async function withCore<T>(config: Config, fn: (core: Core) => Promise<T>): Prom
 async function start(config: Config): Promise<void> {
   if (config.secretKeySource === 'generated') say(`WARNING: SECRET_KEY is not set; generated one into ${config.dataDir}/secret_key (development only — set SECRET_KEY in production).`);
   else if (config.secretKeySource === 'data-dir') say(`WARNING: using the development SECRET_KEY from ${config.dataDir}/secret_key.`);
-  const core = await openCore({ databaseUrl: config.databaseUrl, clock: systemClock, secretKey: config.secretKey });
+  const core = await openCore({ databaseUrl: config.databaseUrl, clock: systemClock, secretKey: config.secretKey, archiveDir: config.archiveDir });
   const admin = await core.users.ensureFirstAdmin(config.adminPassword);
   if (admin?.generatedPassword) {
     say('');

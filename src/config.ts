@@ -66,6 +66,11 @@ export const VARIABLES = {
   rateLimitIngest: intVar('RATE_LIMIT_INGEST_PER_MINUTE', 'POST /api/audit/events requests per API token per minute (each node).', 600_000, 1, 100_000_000),
   rateLimitApi: intVar('RATE_LIMIT_API_PER_MINUTE', 'Requests per caller per minute on every other route (each node).', 1_200, 1, 10_000_000),
   checkpointIntervalSeconds: intVar('CHECKPOINT_INTERVAL_SECONDS', 'How often the chain head is signed (only when the log grew).', 300, 10, 86_400),
+  archiveDir: {
+    name: 'ARCHIVE_DIR',
+    description: 'When set, retention first writes the entries it removes as a signed CSV and PDF per UTC day into this folder, verifies them, and only then removes them. Set by the operator, not through the API, because it names a path on the server.',
+    parse: (raw) => (raw === undefined || raw === '' ? undefined : raw),
+  } as Variable<string | undefined>,
   metricsToken: {
     name: 'METRICS_TOKEN',
     description: 'Bearer token a Prometheus scraper sends to GET /metrics. Unset: only loopback clients may scrape.',
@@ -89,6 +94,7 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly metricsToken: string | undefined;
   readonly checkpointIntervalMs: number;
+  readonly archiveDir: string | undefined;
   readonly rateLimits: { loginPerMinute: number; ingestPerMinute: number; apiPerMinute: number };
 }
 
@@ -128,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: read(VARIABLES.logLevel) ?? 'info',
     bodyLimitBytes: read(VARIABLES.bodyLimitBytes) ?? 0,
     metricsToken: read(VARIABLES.metricsToken),
+    archiveDir: ((dir) => (dir === undefined ? undefined : resolve(dir)))(read(VARIABLES.archiveDir)),
     checkpointIntervalMs: (read(VARIABLES.checkpointIntervalSeconds) ?? 300) * 1000,
     rateLimits: {
       loginPerMinute: read(VARIABLES.rateLimitLogin) ?? 0,

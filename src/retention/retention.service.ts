@@ -3,6 +3,7 @@ import type { AuditStore } from '../audit/audit.store.js';
 import type { ChainAnchor } from '../chain/chain-verifier.js';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { ArchivedFile, Archiver } from './archiver.js';
 import type { SettingsService } from '../settings/settings.service.js';
 
 export const DAY_MS = 86_400_000;
@@ -27,6 +28,8 @@ export class RetentionService {
     private readonly recorder: AuditRecorder,
     private readonly clock: Clock,
     private readonly metrics?: Metrics,
+    /** When set (ARCHIVE_DIR), entries are archived and verified before they are removed. */
+    private readonly archiver?: Archiver,
   ) {}
 
   cutoffFor(days: number): number {
@@ -39,8 +42,16 @@ export class RetentionService {
   }
 
   async run(): Promise<RetentionResult> {
-    const days = (await this.settings.get()).audit_retention_days;
+    const { audit_retention_days: days, tenant_name: tenant } = await this.settings.get();
     const cutoff = this.cutoffFor(days);
+    let archived: ArchivedFile[] = [];
+    try {
+      // Any failure here stops the run before a single entry is removed.
+      if (this.archiver) archived = await this.archiver.archiveBefore(cutoff, tenant);
+    } catch (err) {
+      this.metrics?.retentionRuns.inc({ outcome: 'failed' });
+      throw new Error(`archival failed, nothing was removed: ${err instanceof Error ? err.message : String(err)}`);
+    }
     let removed = 0;
     let anchor: ChainAnchor | null = null;
     try {
@@ -61,7 +72,13 @@ export class RetentionService {
       action: 'audit.retention.purged',
       actor: { type: 'system', id: 'system', name: 'system' },
       resource: { id: 'audit_log', name: 'audit log' },
-      details: { cutoff: result.cutoff, retention_days: days, removed_count: removed, ...(anchor ? { checkpoint: anchor } : {}) },
+      details: {
+        cutoff: result.cutoff,
+        retention_days: days,
+        removed_count: removed,
+        ...(anchor ? { checkpoint: anchor } : {}),
+        ...(this.archiver ? { archives: archived.map((a) => ({ file: a.file, sha256: a.sha256, rows: a.rows })) } : {}),
+      },
     });
     return result;
   }
