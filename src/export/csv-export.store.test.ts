@@ -2,16 +2,14 @@ import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditRecorder } from '../audit/audit-recorder.js';
-import { SqlAuditStore } from '../audit/sql-audit-store.js';
-import { Catalog } from '../catalog/catalog.js';
-import { ManualClock } from '../lib/clock.js';
-import { migrate } from '../store/migrator.js';
-import { openDatabase } from '../store/open-database.js';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
+import type { SqlAuditStore } from '../audit/sql-audit-store.js';
+import type { ManualClock } from '../lib/clock.js';
 import type { SqlDatabase } from '../store/sql-database.js';
 import { buildEvent } from '../../test/support/audit-fixtures.js';
-import { BACKENDS, freshDatabaseUrl } from '../../test/support/backends.js';
-import type { TestDatabase } from '../../test/support/backends.js';
+import { BACKENDS } from '../../test/support/backends.js';
+import { openTestStore } from '../../test/support/test-store.js';
+import type { TestStore } from '../../test/support/test-store.js';
 import { CsvExport } from './csv-export.js';
 import { SigningKeys } from './signing-keys.js';
 import { buildManifestInput } from './testing/export-fixtures.js';
@@ -21,7 +19,7 @@ const SECRET = 'store-round-trip-secret-0123456789abcdef';
 
 for (const backend of BACKENDS) {
   describe(`CSV export from a real store (${backend})`, () => {
-    let tdb: TestDatabase;
+    let t: TestStore;
     let db: SqlDatabase;
     let store: SqlAuditStore;
     let recorder: AuditRecorder;
@@ -29,18 +27,13 @@ for (const backend of BACKENDS) {
     let dir: string;
 
     beforeEach(async () => {
-      tdb = await freshDatabaseUrl(backend);
-      db = await openDatabase(tdb.url);
-      clock = new ManualClock();
-      await migrate(db, () => clock.now());
-      store = new SqlAuditStore(db, () => clock.now());
-      recorder = new AuditRecorder(new Catalog(), store);
+      t = await openTestStore(backend);
+      ({ db, store, recorder, clock } = t);
       dir = await mkdtemp(join(tmpdir(), 'trailmark-export-test-'));
     });
 
     afterEach(async () => {
-      await db.close();
-      await tdb.cleanup();
+      await t.close();
       await rm(dir, { recursive: true, force: true });
     });
 

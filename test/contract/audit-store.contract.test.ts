@@ -1,38 +1,31 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditRecorder } from '../../src/audit/audit-recorder.js';
-import { SqlAuditStore } from '../../src/audit/sql-audit-store.js';
-import { Catalog } from '../../src/catalog/catalog.js';
+import type { AuditRecorder } from '../../src/audit/audit-recorder.js';
+import type { SqlAuditStore } from '../../src/audit/sql-audit-store.js';
 import { CHAIN_GENESIS } from '../../src/chain/entry-hash.js';
 import { verifyStoredChain } from '../../src/chain/verify-stored-chain.js';
-import { ManualClock } from '../../src/lib/clock.js';
+import type { ManualClock } from '../../src/lib/clock.js';
 import { AppError } from '../../src/lib/errors.js';
-import { migrate } from '../../src/store/migrator.js';
-import { openDatabase } from '../../src/store/open-database.js';
 import type { SqlDatabase } from '../../src/store/sql-database.js';
 import { buildEvent } from '../support/audit-fixtures.js';
-import { BACKENDS, freshDatabaseUrl } from '../support/backends.js';
-import type { TestDatabase } from '../support/backends.js';
+import { BACKENDS } from '../support/backends.js';
+import { openTestStore } from '../support/test-store.js';
+import type { TestStore } from '../support/test-store.js';
 
 for (const backend of BACKENDS) {
   describe(`AuditStore contract (${backend})`, () => {
-    let tdb: TestDatabase;
+    let t: TestStore;
     let db: SqlDatabase;
     let store: SqlAuditStore;
     let recorder: AuditRecorder;
     let clock: ManualClock;
 
     beforeEach(async () => {
-      tdb = await freshDatabaseUrl(backend);
-      db = await openDatabase(tdb.url);
-      clock = new ManualClock();
-      await migrate(db, () => clock.now());
-      store = new SqlAuditStore(db, () => clock.now());
-      recorder = new AuditRecorder(new Catalog(), store);
+      t = await openTestStore(backend);
+      ({ db, store, recorder, clock } = t);
     });
 
     afterEach(async () => {
-      await db.close();
-      await tdb.cleanup();
+      await t.close();
     });
 
     it('starts empty at genesis', async () => {
