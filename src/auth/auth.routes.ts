@@ -8,11 +8,14 @@ import { SESSION_COOKIE, principalOf } from '../http/auth-hook.js';
 import { clientOf } from '../http/request-context.js';
 
 const Me = Type.Union([
-  Type.Object({ kind: Type.Literal('user'), id: Type.String(), username: Type.String(), role: Type.Enum(ROLES), csrf_token: Type.String() }),
+  Type.Object({
+    kind: Type.Literal('user'), id: Type.String(), username: Type.String(), role: Type.Enum(ROLES), csrf_token: Type.String(),
+    may_export: Type.Boolean({ description: 'Whether this user may export (admins; auditors when the setting allows)' }),
+  }),
   Type.Object({ kind: Type.Literal('token'), id: Type.String(), name: Type.String(), scopes: Type.Array(Type.Enum(SCOPES)) }),
 ]);
 
-export function authRoutes(app: FastifyInstance, deps: { auth: AuthService; secureCookies: (protocol: string) => boolean }): void {
+export function authRoutes(app: FastifyInstance, deps: { auth: AuthService; secureCookies: (protocol: string) => boolean; auditorsMayExport: () => Promise<boolean> }): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.post('/api/auth/login', {
@@ -51,7 +54,7 @@ export function authRoutes(app: FastifyInstance, deps: { auth: AuthService; secu
   }, async (request) => {
     const p = principalOf(request);
     return p.kind === 'user'
-      ? { kind: 'user' as const, id: p.userId, username: p.username, role: p.role, csrf_token: p.csrfToken }
+      ? { kind: 'user' as const, id: p.userId, username: p.username, role: p.role, csrf_token: p.csrfToken, may_export: p.role === 'admin' || (p.role === 'auditor' && (await deps.auditorsMayExport())) }
       : { kind: 'token' as const, id: p.tokenId, name: p.name, scopes: [...p.scopes] };
   });
 }

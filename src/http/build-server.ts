@@ -51,6 +51,8 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
       redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]'],
     },
     genReqId: () => randomUUID(),
+    // A client that stopped reading must not hold a shutdown open.
+    forceCloseConnections: true,
     requestIdHeader: false,
     trustProxy: options.trustProxy ?? false,
     bodyLimit: options.bodyLimitBytes ?? 5 * 1024 * 1024,
@@ -92,7 +94,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   await app.register(async (scope) => {
     auditRoutes(scope, { service: core.audit, catalog: core.catalog });
     auditLiveRoutes(scope, { service: core.audit, store: core.auditStore, recorder: core.recorder });
-    authRoutes(scope, { auth: core.auth, secureCookies });
+    authRoutes(scope, { auth: core.auth, secureCookies, auditorsMayExport: async () => (await core.settings.get()).auditors_may_export });
     tokenRoutes(scope, { service: core.tokens });
     userRoutes(scope, { service: core.users, now: () => core.clock.now() });
     settingsRoutes(scope, { service: core.settings });
