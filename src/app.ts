@@ -110,7 +110,7 @@ export async function openCore(options: { databaseUrl: string; clock: Clock; sec
     metrics,
     signingKeys,
     checkpoints,
-    exports: new ExportService({ db, audit, store: auditStore, recorder, settings, keys: signingKeys, clock, secretKey: options.secretKey, metrics }),
+    exports: new ExportService({ audit, store: auditStore, recorder, settings, keys: signingKeys, clock, secretKey: options.secretKey, metrics }),
     close: async () => {
       webhooks.stop();
       await db.close();

@@ -35,6 +35,8 @@ const RESERVED_HEADERS = new Set(['host', 'content-length', 'content-type', 'tra
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 // eslint-disable-next-line no-control-regex
 export const CONTROL = /[\u0000-\u001f\u007f]/;
+/** What an HTTP header value cannot carry: control characters (but TAB) and anything past Latin-1. */
+const HEADER_VALUE_UNSENDABLE = /[^\t\x20-\x7e\x80-\xff]/;
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 /** RFC 5424 APP-NAME: 1*48 PRINTUSASCII. */
@@ -103,7 +105,7 @@ function validateWebhook(c: WebhookChannel): void {
   for (const [name, value] of Object.entries(c.headers)) {
     if (!HEADER_NAME.test(name)) throw invalid(`channel.headers: '${name}' is not a valid header name`, field('headers'));
     if (RESERVED_HEADERS.has(name.toLowerCase())) throw invalid(`channel.headers: '${name}' is set by Trailmark and cannot be overridden`, field('headers'));
-    if (CONTROL.test(value)) throw invalid(`channel.headers: the value of '${name}' must not contain control characters (CR, LF…)`, field('headers'));
+    if (HEADER_VALUE_UNSENDABLE.test(value)) throw invalid(`channel.headers: the value of '${name}' must be printable ISO-8859-1 text (no CR, LF or other control characters)`, field('headers'));
   }
 }
 

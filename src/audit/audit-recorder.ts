@@ -84,22 +84,33 @@ export class AuditRecorder {
     if (Buffer.byteLength(detailsJson) > MAX_DETAILS_BYTES) {
       throw invalid(`${at}details is larger than ${MAX_DETAILS_BYTES} bytes`, { field: `${at}details` });
     }
-    const resource = { type: input.resource.type ?? def.resourceType, id: input.resource.id, name: input.resource.name ?? null };
+    const resource = { type: cleanText(input.resource.type ?? def.resourceType), id: cleanText(input.resource.id), name: cleanNullable(input.resource.name ?? null) };
+    const actor = { type: input.actor.type, id: cleanNullable(input.actor.id), name: cleanNullable(input.actor.name) };
     return {
       id: uuidv7(),
       occurred_at: input.occurredAt ?? null,
       action: def.action,
       category: def.category,
       severity: def.severity,
-      actor: input.actor,
+      actor,
       resource,
-      description: this.catalog.describe(def.action, { actor: input.actor, resource, details }),
+      description: cleanText(this.catalog.describe(def.action, { actor, resource, details })),
       detailsJson,
-      source: { ip: input.source?.ip ?? null, user_agent: input.source?.user_agent ?? null, token_id: input.source?.token_id ?? null },
-      request_id: input.requestId ?? null,
+      source: { ip: cleanNullable(input.source?.ip ?? null), user_agent: cleanNullable(input.source?.user_agent ?? null), token_id: input.source?.token_id ?? null },
+      request_id: cleanNullable(input.requestId ?? null),
     };
   }
 }
+
+/**
+ * Text stored in its own column must survive the database unchanged, or its entry would never
+ * verify again: lone UTF-16 surrogates (which UTF-8 cannot hold) and NUL (which PostgreSQL text
+ * refuses) become U+FFFD before hashing. Details are stored as JSON text, where they are escaped.
+ */
+export function cleanText(s: string): string {
+  return s.replace(/\p{Cs}/gu, '\uFFFD').replaceAll('\u0000', '\uFFFD');
+}
+const cleanNullable = (s: string | null): string | null => (s === null ? null : cleanText(s));
 
 /** Details must be plain JSON (no Date or class instances), not too deep, with finite numbers only. */
 function checkShape(value: unknown, field: string, depth = 0): void {

@@ -118,11 +118,17 @@ export class AuditService {
     this.metrics?.chainVerifications.inc({ result: result.ok ? 'ok' : 'broken' });
     const actor = actorOf(ctx.principal);
     const base = { actor, resource: { id: 'audit_log', name: 'audit log' }, source: { ip: ctx.ip, user_agent: ctx.userAgent }, requestId: ctx.requestId };
-    await this.recorder.record(
-      result.ok
-        ? { ...base, action: 'audit.chain.verified', details: { entry_count: result.checked, from_seq: result.from_seq ?? anchor.seq, to_seq: result.to_seq ?? anchor.seq, head_hash: result.head_hash } }
-        : { ...base, action: 'audit.chain.broken', details: { first_bad_seq: result.first_bad_seq ?? 0, reason: result.reason ?? 'unknown' } },
-    );
+    // The report matters more than its record: a store that refuses writes (e.g. a forged row
+    // squatting on the next seq) must not hide what verification found.
+    try {
+      await this.recorder.record(
+        result.ok
+          ? { ...base, action: 'audit.chain.verified', details: { entry_count: result.checked, from_seq: result.from_seq ?? anchor.seq, to_seq: result.to_seq ?? anchor.seq, head_hash: result.head_hash } }
+          : { ...base, action: 'audit.chain.broken', details: { first_bad_seq: result.first_bad_seq ?? 0, reason: result.reason ?? 'unknown' } },
+      );
+    } catch {
+      // nothing more to do: the result below still tells the caller
+    }
     return { ...result, anchor };
   }
 }

@@ -91,8 +91,14 @@ export class ChainWriter {
             const run = async (): Promise<StoredEntry[]> => {
               if (item.within) await item.within(tx);
               const stored = this.link(item.entries, head);
-              await this.insert(tx, stored);
-              if (this.afterInsert && stored.length > 0) await this.afterInsert(tx, stored);
+              try {
+                await this.insert(tx, stored);
+                if (this.afterInsert && stored.length > 0) await this.afterInsert(tx, stored);
+              } catch (err) {
+                // The store refused the entries themselves (disk full, a row squatting on the next
+                // seq…): that is the store failing, not the caller's work.
+                throw err instanceof StoreWriteError ? err : new StoreWriteError(err);
+              }
               return stored;
             };
             const stored = item.within ? await withSavepoint(tx, run) : await run();
@@ -100,14 +106,14 @@ export class ChainWriter {
             if (last) head = { seq: last.seq, hash: last.hash, ts: last.ts };
             outcomes.push({ stored });
           } catch (error) {
-            if (!item.within) throw error;
+            if (!item.within || error instanceof StoreWriteError) throw error;
             outcomes.push({ error });
           }
         }
         await tx.run('UPDATE audit_chain_head SET seq = ?, hash = ?, ts = ? WHERE id = 1', [head.seq, head.hash, head.ts]);
       });
     } catch (err) {
-      const failure = new StoreWriteError(err);
+      const failure = err instanceof StoreWriteError ? err : new StoreWriteError(err);
       for (const item of group) item.reject(failure);
       return;
     }

@@ -61,12 +61,15 @@ export class AuthService {
       await this.recordFailure(username, user.id, 'disabled', client);
       throw new AppError('unauthenticated', BAD_CREDENTIALS);
     }
-    if (user.locked_until !== null && user.locked_until > now) {
+    // Counted before the (slow) password check, so parallel guesses cannot all be tried.
+    const attempt = await users.registerAttempt(user.id, now, policy);
+    if (attempt.locked) {
       await this.recordFailure(username, user.id, 'locked', client);
-      throw new AppError('account_locked', `Account is locked until ${new Date(user.locked_until).toISOString()}.`, { locked_until: new Date(user.locked_until).toISOString() });
+      const until = new Date(attempt.lockedUntil ?? now).toISOString();
+      throw new AppError('account_locked', `Account is locked until ${until}.`, { locked_until: until });
     }
     if (!(await verifyPassword(user.password_hash, password))) {
-      await this.countFailure(user, policy, client);
+      await this.countFailure(user, attempt.count, policy, client);
       throw new AppError('unauthenticated', BAD_CREDENTIALS);
     }
     let session: { cookie: string; csrfToken: string } | undefined;
@@ -112,9 +115,11 @@ export class AuthService {
     return t && { kind: 'token', tokenId: t.id, name: t.name, scopes: t.scopes };
   }
 
-  /** Counts a bad password; the attempt that reaches the threshold locks the account. */
-  private async countFailure(user: UserRecord, policy: LoginPolicy, client: ClientInfo): Promise<void> {
-    const { count, lockedUntil } = await this.deps.users.countFailure(user.id, this.deps.clock.now(), policy);
+  /** Records a bad password; the attempt that reached the threshold locks the account, once. */
+  private async countFailure(user: UserRecord, count: number, policy: LoginPolicy, client: ClientInfo): Promise<void> {
+    const now = this.deps.clock.now();
+    const lockedUntil = count >= policy.lockoutThreshold ? now + policy.lockDurationMs : null;
+    if (lockedUntil !== null) await this.deps.users.lock(user.id, lockedUntil, now);
     const failure = this.failureEvent(user.username, user.id, 'bad_password', client);
     const events: RecordInput[] = [failure];
     if (lockedUntil !== null && count === policy.lockoutThreshold) {

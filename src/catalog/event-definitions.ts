@@ -211,6 +211,11 @@ const defs: Def[] = [
   },
   // ── The audit log's own events ──────────────────────────────────────────────────
   {
+    action: 'audit.export.started', severity: 'info', severityReason: ROUTINE, resourceType: 'audit_log', source: 'trailmark',
+    description: 'Audit log export as {details.format} started',
+    details: details({ format: oneOf('Export format', ['csv', 'pdf']), filters: obj('Filters of the export') }),
+  },
+  {
     action: 'audit.exported', severity: 'info', severityReason: ROUTINE, resourceType: 'audit_log', source: 'trailmark',
     description: 'Audit log exported as {details.format} ({details.row_count} rows)',
     details: details({

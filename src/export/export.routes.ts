@@ -20,23 +20,13 @@ export function exportRoutes(app: FastifyInstance, deps: { service: ExportServic
       description:
         'Admins; auditors too when the setting auditors_may_export is on (otherwise 403). Same filters as GET /api/audit. ' +
         'Streams the file (flat memory); the CSV format is docs/export-format.md, verifiable offline with `trailmark verify FILE`. ' +
-        'Audited as audit.exported once the file was completely sent, or audit.export.failed when cut off.',
+        'Audited as audit.export.started before the first byte (503 and no file when that cannot be recorded), then audit.exported before the file\'s last bytes are sent, or audit.export.failed when it is cut off.',
       querystring: ExportQuery,
       response: { 200: Type.Unknown({ description: 'text/csv or application/pdf, Content-Disposition: attachment' }), ...errorResponses, 403: ErrorResponse },
     },
   }, async (request, reply) => {
     const { format = 'csv', ...filters } = request.query;
     const download = await deps.service.start(format, filters, contextOf(request));
-    let settled = false;
-    const settle = (complete: boolean, error?: unknown): void => {
-      if (settled) return;
-      settled = true;
-      download.finish(complete, error).catch((err: unknown) => request.log.error({ err }, 'could not record the export outcome'));
-    };
-    let streamError: unknown;
-    download.body.once('error', (err) => (streamError = err));
-    reply.raw.once('finish', () => settle(streamError === undefined, streamError));
-    reply.raw.once('close', () => settle(reply.raw.writableFinished && streamError === undefined, streamError));
     return reply
       .header('content-type', download.contentType)
       .header('content-disposition', `attachment; filename="${download.fileName}"`)

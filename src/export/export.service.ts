@@ -8,7 +8,6 @@ import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SettingsService } from '../settings/settings.service.js';
-import type { SqlDatabase } from '../store/sql-database.js';
 import { VERSION } from '../version.js';
 import { CsvExport } from './csv-export.js';
 import type { CsvExportResult } from './csv-export.js';
@@ -23,9 +22,12 @@ export type ExportFilters = Omit<AuditQuery, 'limit' | 'cursor' | 'after' | 'inc
 export interface ExportDownload {
   readonly contentType: string;
   readonly fileName: string;
+  /**
+   * The file's bytes. Its last chunk is held back until `audit.exported` is committed, so a
+   * complete file always has its record; if the stream fails or is abandoned first,
+   * `audit.export.failed` is recorded instead (and the file lacks its end).
+   */
   readonly body: Readable;
-  /** Call when the response finished (true) or was cut off (false): records the outcome. */
-  finish(complete: boolean, error?: unknown): Promise<void>;
 }
 
 /** `trailmark-audit_<tenant>_<UTC time>.<ext>`: only safe characters, so no header injection. */
@@ -44,27 +46,27 @@ export function exportFileName(tenant: string, at: number, format: ExportFormat)
 export class ExportService {
   constructor(
     private readonly deps: {
-      db: SqlDatabase; audit: AuditService; store: AuditStore; recorder: AuditRecorder; settings: SettingsService;
+      audit: AuditService; store: AuditStore; recorder: AuditRecorder; settings: SettingsService;
       keys: SigningKeys; clock: Clock; secretKey: string; metrics?: Metrics;
     },
   ) {}
 
   async start(format: ExportFormat, query: ExportFilters, ctx: RequestContext): Promise<ExportDownload> {
-    const { db, audit, store, recorder, settings, keys, clock, secretKey, metrics } = this.deps;
+    const { audit, store, recorder, settings, keys, clock, secretKey, metrics } = this.deps;
     const p = ctx.principal;
     const current = await settings.get();
     if (p.kind !== 'user' || (p.role !== 'admin' && !(p.role === 'auditor' && current.auditors_may_export))) {
       throw new AppError('forbidden', p.kind === 'user' && p.role === 'auditor' ? 'Auditors may not export: an admin can allow it (setting auditors_may_export).' : 'Only admins may export the audit log.');
     }
     const filter = audit.parseFilter(query);
-    // Fail closed: an export that could not be audited is not made.
-    await db.ping().catch(() => {
-      throw new AppError('store_unavailable', 'The audit store cannot record this export right now; nothing was exported.');
-    });
     const filters = exportFilters(query);
+    const actor = actorOf(p);
+    const base = { actor, resource: { id: 'audit_log', name: 'audit log' }, source: { ip: ctx.ip, user_agent: ctx.userAgent }, requestId: ctx.requestId };
+    // Fail closed: the export is recorded before its first byte; if that cannot be recorded
+    // (503), nothing is exported.
+    await recorder.record({ ...base, action: 'audit.export.started', details: { format, filters } });
     const { head } = await store.chainState();
     const now = clock.now();
-    const actor = actorOf(p);
     const options = {
       manifest: { tenant: current.tenant_name, exported_at: now, exported_by: actor, filters, log_head: { seq: head.seq, hash: head.hash } },
       secretKey,
@@ -73,34 +75,57 @@ export class ExportService {
     const entries = store.iterate(filter, { toSeq: head.seq });
     const started = process.hrtime.bigint();
     let result: () => CsvExportResult | undefined;
-    let body: Readable;
+    let source: AsyncIterable<Buffer>;
     if (format === 'csv') {
       const csv = new CsvExport(entries, options);
       result = () => { try { return csv.result; } catch { return undefined; } };
-      body = Readable.from(csv, { objectMode: false });
+      source = csv;
     } else {
       const bundle = await prepareEvidenceBundle(entries, { ...options, trailmarkVersion: VERSION });
       result = () => bundle.csv;
-      body = bundle.render();
+      source = bundle.render();
     }
-    const base = { actor, resource: { id: 'audit_log', name: 'audit log' }, source: { ip: ctx.ip, user_agent: ctx.userAgent }, requestId: ctx.requestId };
+    const finish = async (complete: boolean, error?: unknown): Promise<void> => {
+      const r = result();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics?.exportDuration.observe({ format, outcome: complete && r ? 'completed' : 'failed' }, seconds);
+      if (complete && r) {
+        metrics?.exportRows.inc({ format }, r.rowCount);
+        await recorder.record({ ...base, action: 'audit.exported', details: { format, filters, row_count: r.rowCount, final_hash: r.finalHash, first_seq: r.firstSeq, last_seq: r.lastSeq, log_head: { seq: head.seq, hash: head.hash } } });
+      } else {
+        const reason = error instanceof Error ? error.message : 'the download was cut off before the file was complete';
+        await recorder.record({ ...base, action: 'audit.export.failed', details: { format, filters, rows_written: r?.rowCount ?? 0, error_message: reason.slice(0, 1000) } });
+      }
+    };
     return {
       contentType: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/pdf',
       fileName: exportFileName(current.tenant_name, now, format),
-      body,
-      finish: async (complete, error) => {
-        const r = result();
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        metrics?.exportDuration.observe({ format, outcome: complete && r ? 'completed' : 'failed' }, seconds);
-        if (complete && r) {
-          metrics?.exportRows.inc({ format }, r.rowCount);
-          await recorder.record({ ...base, action: 'audit.exported', details: { format, filters, row_count: r.rowCount, final_hash: r.finalHash, first_seq: r.firstSeq, last_seq: r.lastSeq, log_head: { seq: head.seq, hash: head.hash } } });
-        } else {
-          const reason = error instanceof Error ? error.message : 'the download was cut off before the file was complete';
-          await recorder.record({ ...base, action: 'audit.export.failed', details: { format, filters, rows_written: r?.rowCount ?? 0, error_message: reason.slice(0, 1000) } });
-        }
-      },
+      body: Readable.from(holdLastChunkUntilRecorded(source, finish), { objectMode: false }),
     };
+  }
+}
+
+/** Yields every chunk; the last one only after the completed export is recorded. */
+async function* holdLastChunkUntilRecorded(source: AsyncIterable<Buffer>, finish: (complete: boolean, error?: unknown) => Promise<void>): AsyncGenerator<Buffer> {
+  let settled = false;
+  try {
+    let held: Buffer | undefined;
+    for await (const chunk of source) {
+      if (held) yield held;
+      held = chunk;
+    }
+    settled = true;
+    await finish(true);
+    if (held) yield held;
+  } catch (err) {
+    if (!settled) {
+      settled = true;
+      await finish(false, err).catch(() => undefined);
+    }
+    throw err;
+  } finally {
+    // Abandoned by the client mid-way (the generator was returned early).
+    if (!settled) await finish(false).catch(() => undefined);
   }
 }
 

@@ -53,6 +53,11 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     genReqId: () => randomUUID(),
     // A client that stopped reading must not hold a shutdown open.
     forceCloseConnections: true,
+    // Errors Fastify raises before routing (a malformed URL, say) get the uniform body too.
+    frameworkErrors: (err, _request, reply) => {
+      const raw = reply as unknown as { code(n: number): { type(t: string): { send(b: string): unknown } } };
+      void raw.code(400).type('application/json').send(JSON.stringify({ error: { code: 'bad_request', message: err.message.replace(/\s+at .*/s, '') } }));
+    },
     requestIdHeader: false,
     trustProxy: options.trustProxy ?? false,
     bodyLimit: options.bodyLimitBytes ?? 5 * 1024 * 1024,

@@ -40,6 +40,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.status(err.statusCode).send(body('bad_request', err.message.replace(/\s+at .*/s, '')));
     }
+    if (err.code === '22021' || err.code === '22P05') {
+      return reply.status(400).send(body('validation_failed', 'Text must not contain NUL characters or invalid byte sequences.'));
+    }
     if (isStoreUnavailable(err)) {
       request.log.error({ err: { message: err.message, code: err.code } }, 'store unavailable');
       return reply.status(503).send(body('store_unavailable', 'The audit store is unavailable; nothing was changed. Try again shortly.'));

@@ -48,24 +48,32 @@ export class UserStore {
   }
 
   /**
-   * Counts one failed sign-in atomically (parallel attempts each count) and locks the account
-   * when the count within the window reaches the threshold. Returns the new count and lock.
+   * Counts a sign-in attempt before its password is checked, atomically, so parallel guesses
+   * each count: refused (`locked`) when the account is locked, or when `threshold` attempts are
+   * already counted in the window (the account is then locked at once). A success clears the
+   * count (`clearFailures`).
    */
-  async countFailure(id: string, now: number, policy: { lockoutThreshold: number; lockoutWindowMs: number; lockDurationMs: number }): Promise<{ count: number; lockedUntil: number | null }> {
+  async registerAttempt(id: string, now: number, policy: { lockoutThreshold: number; lockoutWindowMs: number; lockDurationMs: number }): Promise<{ locked: boolean; count: number; lockedUntil: number | null }> {
     return this.db.transaction(async (tx) => {
-      const u = await tx.get<{ failed_count: number; failed_window_start: number | null }>(
-        `SELECT failed_count, failed_window_start FROM users WHERE id = ?${tx.dialect.lockForUpdate}`,
+      const u = await tx.get<{ failed_count: number; failed_window_start: number | null; locked_until: number | null }>(
+        `SELECT failed_count, failed_window_start, locked_until FROM users WHERE id = ?${tx.dialect.lockForUpdate}`,
         [id],
       );
-      if (!u) return { count: 0, lockedUntil: null };
+      if (!u) return { locked: false, count: 0, lockedUntil: null };
+      if (u.locked_until !== null && u.locked_until > now) return { locked: true, count: u.failed_count, lockedUntil: u.locked_until };
       const windowOpen = u.failed_window_start !== null && now - u.failed_window_start < policy.lockoutWindowMs;
       const count = windowOpen ? u.failed_count + 1 : 1;
-      const lockedUntil = count >= policy.lockoutThreshold ? now + policy.lockDurationMs : null;
-      await tx.run('UPDATE users SET failed_count = ?, failed_window_start = ?, locked_until = COALESCE(?, locked_until), updated_at = ? WHERE id = ?', [
+      const lockedUntil = count > policy.lockoutThreshold ? now + policy.lockDurationMs : null;
+      await tx.run('UPDATE users SET failed_count = ?, failed_window_start = ?, locked_until = ?, updated_at = ? WHERE id = ?', [
         count, windowOpen ? u.failed_window_start : now, lockedUntil, now, id,
       ]);
-      return { count, lockedUntil };
+      return { locked: lockedUntil !== null, count, lockedUntil };
     });
+  }
+
+  /** Locks sign-in until `until` (the attempt that reached the threshold failed). */
+  async lock(id: string, until: number, now: number): Promise<void> {
+    await this.db.run('UPDATE users SET locked_until = ?, updated_at = ? WHERE id = ?', [until, now, id]);
   }
 
   /** Enabled admins other than `exceptId` (run inside the change's transaction). */

@@ -129,6 +129,9 @@ export class PostgresDatabase implements SqlDatabase {
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    // A connection lost while checked out emits 'error' on the client: unheard, it ends the process.
+    const lost = (): void => void (broken = true);
+    client.on('error', lost);
     try {
       await client.query('BEGIN');
       const result = await fn(new PostgresExecutor(client));
@@ -142,6 +145,7 @@ export class PostgresDatabase implements SqlDatabase {
       }
       throw err;
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }

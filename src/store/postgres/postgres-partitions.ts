@@ -43,6 +43,8 @@ export class PostgresPartitions implements PartitionManager {
     const oldest = candidates[0];
     if (!oldest) return null;
     return this.db.transaction(async (tx) => {
+      // Appenders lock the chain head before the tables; taking it first too avoids a deadlock with them.
+      await tx.get('SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE');
       await tx.run(`LOCK TABLE ${oldest.name} IN ACCESS EXCLUSIVE MODE`);
       const last = await tx.get<{ seq: number; hash: string; n: number; min_seq: number | null }>(
         `SELECT (SELECT seq FROM ${oldest.name} ORDER BY seq DESC LIMIT 1) AS seq, (SELECT hash FROM ${oldest.name} ORDER BY seq DESC LIMIT 1) AS hash,

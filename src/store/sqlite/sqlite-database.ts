@@ -117,14 +117,14 @@ export class SqliteDatabase implements SqlDatabase {
     return this.lock.run(() => fn(this.writer));
   }
 
-  /** Proves the file is writable: takes the write lock and writes a page, then rolls back. */
+  /** Proves the file is writable: commits a one-row write (a rolled-back one never reaches the disk, so misses a full one). */
   async ping(): Promise<void> {
     await this.lock.run(() => {
       this.writer.exec('BEGIN IMMEDIATE');
       try {
-        this.writer.exec('CREATE TABLE IF NOT EXISTS _trailmark_ping (x INTEGER); INSERT INTO _trailmark_ping VALUES (1)');
+        this.writer.exec('CREATE TABLE IF NOT EXISTS _trailmark_ping (x INTEGER); DELETE FROM _trailmark_ping; INSERT INTO _trailmark_ping VALUES (1); COMMIT');
       } finally {
-        this.writer.exec('ROLLBACK');
+        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
       }
     });
   }
