@@ -34,6 +34,7 @@ export const SAMPLE_DETAILS: Record<string, Record<string, unknown>> = {
   'system.license.failed': { error_message: 'licence expired' },
   'system.task.completed': { task: 'retention', duration_ms: 120, totals: { removed: 0 } },
   'system.task.failed': { task: 'retention', duration_ms: 120, error_message: 'disk full' },
+  'audit.export.started': { format: 'csv', filters: {} },
   'audit.exported': { format: 'csv', filters: {}, row_count: 10, final_hash: 'ab'.repeat(32) },
   'audit.export.failed': { format: 'pdf', filters: {}, rows_written: 3, error_message: 'client went away' },
   'audit.retention.purged': { cutoff: '2026-08-26T00:00:00.000Z', retention_days: 90, removed_count: 12 },
