@@ -38,6 +38,10 @@ export class AuditService {
 
   /** Query parameters → a store filter; a 400 naming the parameter for anything off. */
   parseFilter(q: Omit<AuditQuery, 'limit' | 'cursor' | 'after' | 'include_total'>): AuditFilter {
+    for (const [name, value] of Object.entries(q)) {
+      const values = Array.isArray(value) ? value : [value];
+      if (values.some((v) => typeof v === 'string' && v.includes('\u0000'))) throw invalid(`${name} must not contain NUL characters`, { field: `querystring.${name}` });
+    }
     const start = q.start === undefined ? undefined : Date.parse(q.start);
     const end = q.end === undefined ? undefined : Date.parse(q.end);
     if (start !== undefined && end !== undefined && start > end) throw invalid('start must not be after end', { field: 'querystring.start' });

@@ -23,6 +23,8 @@ function isStoreUnavailable(err: unknown): boolean {
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    // A route may have set a file's headers before it failed: an error is always JSON.
+    void reply.type('application/json; charset=utf-8').removeHeader('content-disposition');
     if (err instanceof AppError) {
       if (err.code === 'rate_limited' && typeof (err.details as { retry_after?: number } | undefined)?.retry_after === 'number') {
         void reply.header('Retry-After', String((err.details as { retry_after: number }).retry_after));
