@@ -1,7 +1,7 @@
 import { ENTRY_COLUMNS } from '../../audit/entry-row.js';
 import type { ChainAnchor } from '../../chain/chain-verifier.js';
 import type { PartitionManager } from '../partitions.js';
-import type { SqlDatabase } from '../sql-database.js';
+import type { SqlDatabase, SqlExecutor } from '../sql-database.js';
 
 const MONTHS_AHEAD = 2;
 const NAME = /^audit_entries_p(\d{4})(\d{2})$/;
@@ -13,9 +13,17 @@ const nameOf = (year: number, month: number): string => `audit_entries_p${year}$
 export class PostgresPartitions implements PartitionManager {
   constructor(private readonly db: SqlDatabase) {}
 
+  /** Nodes starting together serialise on an advisory lock, so each month is created once. */
   async ensure(now: number): Promise<{ created: string[] }> {
+    return this.db.transaction(async (tx) => {
+      await tx.run('SELECT pg_advisory_xact_lock(7240302)');
+      return this.ensureLocked(tx, now);
+    });
+  }
+
+  private async ensureLocked(tx: SqlExecutor, now: number): Promise<{ created: string[] }> {
     const d = new Date(now);
-    const existing = new Set(await this.list());
+    const existing = new Set(await this.list(tx));
     const created: string[] = [];
     for (let i = 0; i <= MONTHS_AHEAD; i++) {
       const y = d.getUTCFullYear() + Math.floor((d.getUTCMonth() + i) / 12);
@@ -24,9 +32,9 @@ export class PostgresPartitions implements PartitionManager {
       if (existing.has(name)) continue;
       const from = monthStart(y, m);
       const to = monthStart(y, m + 1);
-      const stray = await this.db.get<{ x: number }>('SELECT 1 AS x FROM audit_entries_default WHERE ts >= ? AND ts < ? LIMIT 1', [from, to]);
-      if (stray) await this.adoptFromDefault(name, from, to);
-      else await this.db.exec(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF audit_entries FOR VALUES FROM (${from}) TO (${to})`);
+      const stray = await tx.get<{ x: number }>('SELECT 1 AS x FROM audit_entries_default WHERE ts >= ? AND ts < ? LIMIT 1', [from, to]);
+      if (stray) await this.adoptFromDefault(tx, name, from, to);
+      else await tx.exec(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF audit_entries FOR VALUES FROM (${from}) TO (${to})`);
       created.push(name);
     }
     return { created };
@@ -67,15 +75,13 @@ export class PostgresPartitions implements PartitionManager {
    * e.g. after an upgrade): move them into a new table and attach it, in one transaction.
    * The rows are moved unchanged, so the chain is untouched.
    */
-  private async adoptFromDefault(name: string, from: number, to: number): Promise<void> {
+  private async adoptFromDefault(tx: SqlExecutor, name: string, from: number, to: number): Promise<void> {
     const cols = ENTRY_COLUMNS.join(', ');
-    await this.db.transaction(async (tx) => {
-      await tx.exec(`LOCK TABLE audit_entries_default IN ACCESS EXCLUSIVE MODE`);
-      await tx.exec(`CREATE TABLE ${name} (LIKE audit_entries INCLUDING ALL)`);
-      await tx.run(`INSERT INTO ${name} (${cols}) SELECT ${cols} FROM audit_entries_default WHERE ts >= ? AND ts < ?`, [from, to]);
-      await tx.run('DELETE FROM audit_entries_default WHERE ts >= ? AND ts < ?', [from, to]);
-      await tx.exec(`ALTER TABLE audit_entries ATTACH PARTITION ${name} FOR VALUES FROM (${from}) TO (${to})`);
-    });
+    await tx.exec(`LOCK TABLE audit_entries_default IN ACCESS EXCLUSIVE MODE`);
+    await tx.exec(`CREATE TABLE ${name} (LIKE audit_entries INCLUDING ALL)`);
+    await tx.run(`INSERT INTO ${name} (${cols}) SELECT ${cols} FROM audit_entries_default WHERE ts >= ? AND ts < ?`, [from, to]);
+    await tx.run('DELETE FROM audit_entries_default WHERE ts >= ? AND ts < ?', [from, to]);
+    await tx.exec(`ALTER TABLE audit_entries ATTACH PARTITION ${name} FOR VALUES FROM (${from}) TO (${to})`);
   }
 
   private async anchor(tx: Pick<SqlDatabase, 'get'>): Promise<ChainAnchor> {
@@ -83,8 +89,8 @@ export class PostgresPartitions implements PartitionManager {
     return row!;
   }
 
-  private async list(): Promise<string[]> {
-    const rows = await this.db.all<{ name: string }>(
+  private async list(tx: Pick<SqlExecutor, 'all'> = this.db): Promise<string[]> {
+    const rows = await tx.all<{ name: string }>(
       `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
         WHERE p.relname = 'audit_entries' AND p.relnamespace = current_schema()::regnamespace`,
     );
