@@ -91,3 +91,24 @@ export function presentEntry(e: StoredEntry): AuditEntryJson {
     hash: e.hash,
   };
 }
+
+/**
+ * `JSON.stringify(presentEntry(e))` without parsing the details: the stored canonical
+ * details text is valid JSON and goes in as it is (the stdout mirror writes every entry).
+ */
+export function entryJsonText(e: StoredEntry): string {
+  const head = JSON.stringify({
+    id: e.id,
+    seq: e.seq,
+    ts: isoTime(e.ts),
+    occurred_at: e.occurred_at === null ? null : isoTime(e.occurred_at),
+    action: e.action,
+    category: e.category,
+    severity: e.severity,
+    actor: e.actor,
+    resource: e.resource,
+    description: e.description,
+  });
+  const tail = JSON.stringify({ source: e.source, request_id: e.request_id, prev_hash: e.prev_hash, hash: e.hash });
+  return `${head.slice(0, -1)},"details":${e.detailsJson},${tail.slice(1)}`;
+}

@@ -15,7 +15,7 @@ export function auditRoutes(app: FastifyInstance, deps: { service: AuditService;
   const { service, catalog } = deps;
 
   r.post('/api/audit/events', {
-    config: { access: { roles: [], scopes: ['audit:write'] } },
+    config: { access: { roles: [], scopes: ['audit:write'] }, quietLog: true },
     schema: {
       tags: ['audit'],
       summary: 'Record events (workers)',

@@ -1,5 +1,5 @@
 import type { StoredEntry } from '../audit/audit-entry.js';
-import { presentEntry } from '../audit/audit-entry.js';
+import { entryJsonText } from '../audit/audit-entry.js';
 
 /**
  * Writes every committed entry as one JSON line (the API's entry shape) to stdout, so
@@ -17,7 +17,7 @@ export class StdoutMirror {
     void this.enabled().then(
       (on) => {
         if (!on || entries.length === 0) return;
-        this.out.write(entries.map((e) => JSON.stringify(presentEntry(e))).join('\n') + '\n');
+        this.out.write(entries.map(entryJsonText).join('\n') + '\n');
       },
       () => undefined,
     );

@@ -54,6 +54,8 @@ export class TokenService {
         if (!(await this.tokens.revoke(tx, id, this.clock.now()))) throw notFound(`Active API token ${id}`);
       },
     );
+    // A request that authenticated while the revocation was uncommitted may have cached it again.
+    this.tokens.forget(id);
   }
 
   list(): Promise<TokenRecord[]> {

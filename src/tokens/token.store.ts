@@ -19,6 +19,13 @@ interface TokenRow extends Omit<TokenRecord, 'scopes'> {
 
 const TOKEN_PREFIX = 'tm_';
 const TOUCH_INTERVAL_MS = 60_000;
+/**
+ * How long an authenticated token is trusted without reading its row again. Revocation on
+ * this node takes effect at once (the entry is dropped); on another node sharing the
+ * database, within this time.
+ */
+export const TOKEN_CACHE_MS = 1_000;
+const TOKEN_CACHE_MAX = 10_000;
 const toRecord = ({ secret_hash: _ignored, ...r }: TokenRow): TokenRecord => ({ ...r, scopes: r.scopes.split(' ').filter(Boolean) as Scope[] });
 const COLUMNS = 'id, name, scopes, secret_hash, created_by, created_at, revoked_at, last_used_at';
 
@@ -27,6 +34,9 @@ const COLUMNS = 'id, name, scopes, secret_hash, created_by, created_at, revoked_
  * shown once, at creation.
  */
 export class TokenStore {
+  /** Recently authenticated tokens by presented value (a busy worker sends one per request). */
+  private readonly recent = new Map<string, { record: TokenRecord; until: number }>();
+
   constructor(private readonly db: SqlExecutor) {}
 
   /** Stores a new token with a fresh secret; `id` is chosen by the caller so it can be audited first. */
@@ -43,14 +53,27 @@ export class TokenStore {
 
   /** The live token for a presented bearer value, or undefined. */
   async authenticate(presented: string, now: number): Promise<TokenRecord | undefined> {
+    const cached = this.recent.get(presented);
+    if (cached && now < cached.until && now >= cached.until - TOKEN_CACHE_MS) return cached.record;
     const m = /^tm_([0-9a-f-]{36})\.([A-Za-z0-9_-]{20,100})$/.exec(presented);
     if (!m) return undefined;
     const row = await this.db.get<TokenRow>(`SELECT ${COLUMNS} FROM api_tokens WHERE id = ?`, [m[1]!]);
-    if (!row || row.revoked_at !== null || !safeEqual(row.secret_hash, sha256Hex(m[2]!))) return undefined;
+    if (!row || row.revoked_at !== null || !safeEqual(row.secret_hash, sha256Hex(m[2]!))) {
+      this.recent.delete(presented);
+      return undefined;
+    }
     if (row.last_used_at === null || now - row.last_used_at > TOUCH_INTERVAL_MS) {
       await this.db.run('UPDATE api_tokens SET last_used_at = ? WHERE id = ?', [now, row.id]);
     }
-    return toRecord(row);
+    const record = toRecord(row);
+    if (this.recent.size >= TOKEN_CACHE_MAX) this.recent.clear();
+    this.recent.set(presented, { record, until: now + TOKEN_CACHE_MS });
+    return record;
+  }
+
+  /** Drops a token from the authentication cache (called on revocation, before and after commit). */
+  forget(id: string): void {
+    for (const [presented, { record }] of this.recent) if (record.id === id) this.recent.delete(presented);
   }
 
   async byId(id: string): Promise<TokenRecord | undefined> {
@@ -63,6 +86,7 @@ export class TokenStore {
   }
 
   async revoke(tx: SqlExecutor, id: string, now: number): Promise<boolean> {
+    this.forget(id);
     return (await tx.run('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [now, id])) > 0;
   }
 }
