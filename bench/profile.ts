@@ -64,6 +64,11 @@ try {
     const load = await postLoad(ctx, server.url, creds.token, buildBodies(new EventGenerator(3), body), body, clients);
     window = [t0, mark()];
     console.log(`${values.scenario}: ${Math.round(load.units / load.seconds)} events/s, ${load.errors} errors`);
+    // Group commits over the whole run (warm-up included), from the server's own metrics.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metric = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    const groups = metric('trailmark_group_commit_entries_count');
+    console.log(`group commits: ${groups}, mean ${(metric('trailmark_group_commit_entries_sum') / groups).toFixed(1)} entries each`);
   } else if (kind === 'verify') {
     const cookie = await adminCookie(server.url, creds.adminUser, creds.adminPassword);
     const client = new HttpClient(server.url, 1);

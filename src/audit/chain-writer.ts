@@ -1,5 +1,5 @@
 import { chainHash } from '../chain/entry-hash.js';
-import type { SqlDatabase, SqlExecutor } from '../store/sql-database.js';
+import type { SqlDatabase, SqlExecutor, SqlParams, SqlValue } from '../store/sql-database.js';
 import { withSavepoint } from '../store/sql-database.js';
 import type { PendingEntry, StoredEntry } from './audit-entry.js';
 import type { ChainHead, WithinAppend } from './audit.store.js';
@@ -22,6 +22,31 @@ export class StoreWriteError extends Error {
 
 /** Most entries one group transaction takes; later appends wait for the next group. */
 const MAX_GROUP_ENTRIES = 5_000;
+/** Optimistic tries before a group falls back to reading the head inside its transaction. */
+const MAX_OPTIMISTIC_TRIES = 3;
+const HEAD_GUARD_SQL = 'SELECT seq, hash, ts FROM audit_chain_head WHERE id = 1';
+
+/**
+ * Collects the statements the after-insert work would run, for a batched commit. That work
+ * only writes (the outbox rows); a read here would be a programming error, so it throws.
+ */
+class StatementRecorder implements SqlExecutor {
+  readonly statements: Array<readonly [string, SqlParams]> = [];
+  constructor(readonly dialect: SqlExecutor['dialect']) {}
+  run(sql: string, params: SqlParams = []): Promise<number> {
+    this.statements.push([sql, params]);
+    return Promise.resolve(0);
+  }
+  all<T>(): Promise<T[]> {
+    return Promise.reject(new Error('reads are not available to after-insert work in a batched commit'));
+  }
+  get<T>(): Promise<T | undefined> {
+    return Promise.reject(new Error('reads are not available to after-insert work in a batched commit'));
+  }
+  exec(): Promise<void> {
+    return Promise.reject(new Error('scripts are not available to after-insert work in a batched commit'));
+  }
+}
 
 /**
  * The one writer of the chain (group commit). Appends queue up; each flush takes the queue
@@ -35,6 +60,8 @@ export class ChainWriter {
   private queue: QueuedAppend[] = [];
   private running = false;
   private readonly insertChunk: number;
+  /** The head as this writer last committed or saw it: the guess for an optimistic group. */
+  private knownHead: ChainHead | undefined;
 
   /**
    * Work done in the same transaction as every insert (e.g. the webhook outbox), so what it
@@ -81,6 +108,62 @@ export class ChainWriter {
   }
 
   private async commitGroup(group: QueuedAppend[]): Promise<void> {
+    if (this.db.batch && group.every((item) => !item.within)) {
+      const done = await this.commitBatched(group);
+      if (done) return;
+    }
+    await this.commitLocked(group);
+  }
+
+  /**
+   * The group as one guarded batch (backends with `batch`: SQLite's writer thread): entries are
+   * linked after the head this writer last saw, outside any lock, and the batch commits only if
+   * the head is still that one. Another process appending (a CLI command on the same file)
+   * makes the guard fail; the group is then linked again after the head found. Resolves false
+   * when the tries run out (the caller then takes the locked path).
+   */
+  private async commitBatched(group: QueuedAppend[]): Promise<boolean> {
+    const batch = this.db.batch!.bind(this.db);
+    let head = this.knownHead ?? (await this.db.get<ChainHead>(HEAD_GUARD_SQL));
+    try {
+      for (let attempt = 0; attempt < MAX_OPTIMISTIC_TRIES; attempt += 1) {
+        if (!head) throw new Error('audit_chain_head is missing: the database was not migrated');
+        const storedPerItem: StoredEntry[][] = [];
+        let tail = head;
+        for (const item of group) {
+          const stored = this.link(item.entries, tail);
+          const last = stored[stored.length - 1];
+          if (last) tail = { seq: last.seq, hash: last.hash, ts: last.ts };
+          storedPerItem.push(stored);
+        }
+        const all = storedPerItem.flat();
+        const recorder = new StatementRecorder(this.db.dialect);
+        for (let i = 0; i < all.length; i += this.insertChunk) {
+          const [sql, params] = this.insertStatement(all.slice(i, i + this.insertChunk));
+          recorder.statements.push([sql, params]);
+        }
+        if (this.afterInsert && all.length > 0) await this.afterInsert(recorder, all);
+        recorder.statements.push(['UPDATE audit_chain_head SET seq = ?, hash = ?, ts = ? WHERE id = 1', [tail.seq, tail.hash, tail.ts]]);
+        const result = await batch({ guard: { sql: HEAD_GUARD_SQL, params: [], expect: { seq: head.seq, hash: head.hash } }, statements: recorder.statements });
+        if (result.applied) {
+          this.knownHead = tail;
+          this.onGroupCommitted?.(all.length);
+          group.forEach((item, i) => item.resolve(storedPerItem[i]!));
+          return true;
+        }
+        head = result.found as ChainHead | undefined;
+      }
+    } catch (err) {
+      this.knownHead = undefined;
+      const failure = err instanceof StoreWriteError ? err : new StoreWriteError(err);
+      for (const item of group) item.reject(failure);
+      return true;
+    }
+    this.knownHead = undefined;
+    return false;
+  }
+
+  private async commitLocked(group: QueuedAppend[]): Promise<void> {
     const outcomes: Array<{ stored?: StoredEntry[]; error?: unknown }> = [];
     try {
       await this.db.transaction(async (tx) => {
@@ -111,8 +194,12 @@ export class ChainWriter {
           }
         }
         await tx.run('UPDATE audit_chain_head SET seq = ?, hash = ?, ts = ? WHERE id = 1', [head.seq, head.hash, head.ts]);
+        return head;
+      }).then((head) => {
+        this.knownHead = head;
       });
     } catch (err) {
+      this.knownHead = undefined;
       const failure = err instanceof StoreWriteError ? err : new StoreWriteError(err);
       for (const item of group) item.reject(failure);
       return;
@@ -147,11 +234,14 @@ export class ChainWriter {
   }
 
   private async insert(tx: SqlExecutor, rows: readonly StoredEntry[]): Promise<void> {
-    const rowSql = `(${ENTRY_COLUMNS.map(() => '?').join(', ')})`;
     for (let i = 0; i < rows.length; i += this.insertChunk) {
-      const chunk = rows.slice(i, i + this.insertChunk);
-      const sql = `INSERT INTO audit_entries (${ENTRY_COLUMNS.join(', ')}) VALUES ${chunk.map(() => rowSql).join(', ')}`;
-      await tx.run(sql, chunk.flatMap(entryToParams));
+      const [sql, params] = this.insertStatement(rows.slice(i, i + this.insertChunk));
+      await tx.run(sql, params);
     }
+  }
+
+  private insertStatement(chunk: readonly StoredEntry[]): [string, SqlValue[]] {
+    const rowSql = `(${ENTRY_COLUMNS.map(() => '?').join(', ')})`;
+    return [`INSERT INTO audit_entries (${ENTRY_COLUMNS.join(', ')}) VALUES ${chunk.map(() => rowSql).join(', ')}`, chunk.flatMap(entryToParams)];
   }
 }

@@ -36,6 +36,19 @@ export interface SqlExecutor {
   exec(script: string): Promise<void>;
 }
 
+/**
+ * Writes that commit together only if a guard row still holds the expected values (an
+ * optimistic compare-and-set): the writer prepares everything beforehand, so the whole
+ * transaction is one request to the database.
+ */
+export interface GuardedBatch {
+  readonly guard: { readonly sql: string; readonly params: SqlParams; readonly expect: Readonly<Record<string, SqlValue>> };
+  readonly statements: ReadonlyArray<readonly [sql: string, params: SqlParams]>;
+}
+
+/** `applied`, or the guard row found instead (undefined when there is none); nothing was written then. */
+export type GuardedBatchResult = { readonly applied: true } | { readonly applied: false; readonly found: Record<string, SqlValue> | undefined };
+
 export interface SqlDatabase extends SqlExecutor {
   /** Time partitions of the audit table, on backends that have them. */
   readonly partitions?: PartitionManager;
@@ -45,6 +58,11 @@ export interface SqlDatabase extends SqlExecutor {
    * Commits when `fn` resolves and only then resolves; rolls back when it throws.
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs a guarded batch in one write transaction, on backends where that saves round trips
+   * (SQLite's writer thread). Absent elsewhere: callers use `transaction`.
+   */
+  batch?(batch: GuardedBatch): Promise<GuardedBatchResult>;
   /** Throws when the database cannot be reached or written. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -65,4 +83,9 @@ export async function withSavepoint<T>(tx: SqlExecutor, fn: () => Promise<T>): P
     await tx.run(`RELEASE SAVEPOINT ${name}`);
     throw err;
   }
+}
+
+/** Whether a guard row holds every expected value. */
+export function guardHolds(row: Record<string, SqlValue> | undefined, expect: Readonly<Record<string, SqlValue>>): boolean {
+  return row !== undefined && Object.entries(expect).every(([k, v]) => row[k] === v);
 }

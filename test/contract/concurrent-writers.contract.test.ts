@@ -1,0 +1,61 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AuditRecorder } from '../../src/audit/audit-recorder.js';
+import { SqlAuditStore } from '../../src/audit/sql-audit-store.js';
+import { Catalog } from '../../src/catalog/catalog.js';
+import { verifyStoredChain } from '../../src/chain/verify-stored-chain.js';
+import { ManualClock } from '../../src/lib/clock.js';
+import { migrate } from '../../src/store/migrator.js';
+import { openDatabase } from '../../src/store/open-database.js';
+import type { SqlDatabase } from '../../src/store/sql-database.js';
+import { buildEvent } from '../support/audit-fixtures.js';
+import { BACKENDS, freshDatabaseUrl } from '../support/backends.js';
+import type { TestDatabase } from '../support/backends.js';
+
+/**
+ * Two processes appending to one database (the server and a CLI command on one SQLite file,
+ * or two nodes on PostgreSQL): each writer's idea of the chain head goes stale whenever the
+ * other commits, and every append must still land once, linked after the true head.
+ */
+for (const backend of BACKENDS) {
+  describe(`two writers on one database (${backend})`, () => {
+    let tdb: TestDatabase;
+    const dbs: SqlDatabase[] = [];
+    const clock = new ManualClock(Date.UTC(2026, 5, 1));
+    const catalog = new Catalog();
+
+    beforeEach(async () => {
+      tdb = await freshDatabaseUrl(backend);
+    });
+    afterEach(async () => {
+      for (const db of dbs.splice(0)) await db.close();
+      await tdb.cleanup();
+    });
+
+    const open = async (): Promise<{ store: SqlAuditStore; recorder: AuditRecorder }> => {
+      const db = await openDatabase(tdb.url);
+      dbs.push(db);
+      await migrate(db, () => clock.now());
+      const store = new SqlAuditStore(db, () => clock.now());
+      return { store, recorder: new AuditRecorder(catalog, store) };
+    };
+
+    it('links every append after the true head when the other writer moved it', async () => {
+      const a = await open();
+      const b = await open();
+      const written: number[] = [];
+      for (let round = 0; round < 6; round += 1) {
+        clock.advance(1_000);
+        // Each writer commits once while the other's last-seen head is stale, then both at once.
+        written.push(...(await a.recorder.recordBatch([buildEvent(), buildEvent()])).map((e) => e.seq));
+        written.push(...(await b.recorder.recordBatch([buildEvent()])).map((e) => e.seq));
+        const both = await Promise.all([a.recorder.recordBatch([buildEvent(), buildEvent(), buildEvent()]), b.recorder.recordBatch([buildEvent(), buildEvent()])]);
+        written.push(...both.flat().map((e) => e.seq));
+      }
+      expect([...written].sort((x, y) => x - y)).toEqual(Array.from({ length: written.length }, (_, i) => i + 1));
+      const verification = await verifyStoredChain(a.store);
+      expect(verification.ok).toBe(true);
+      expect((await a.store.head()).seq).toBe(written.length);
+      expect((await b.store.head()).seq).toBe(written.length);
+    });
+  });
+}
