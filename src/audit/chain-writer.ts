@@ -1,9 +1,9 @@
 import { chainHash } from '../chain/entry-hash.js';
-import type { SqlDatabase, SqlExecutor, SqlParams, SqlValue } from '../store/sql-database.js';
+import type { SqlDatabase, SqlExecutor, SqlParams } from '../store/sql-database.js';
 import { withSavepoint } from '../store/sql-database.js';
 import type { PendingEntry, StoredEntry } from './audit-entry.js';
 import type { ChainHead, WithinAppend } from './audit.store.js';
-import { ENTRY_COLUMNS, entryToParams } from './entry-row.js';
+import { ENTRY_COLUMN_TYPES, entryToParams } from './entry-row.js';
 
 interface QueuedAppend {
   readonly entries: readonly PendingEntry[];
@@ -24,6 +24,10 @@ export class StoreWriteError extends Error {
 const MAX_GROUP_ENTRIES = 5_000;
 /** Optimistic tries before a group falls back to reading the head inside its transaction. */
 const MAX_OPTIMISTIC_TRIES = 3;
+/** Batched groups in flight at once: one being written while the next is prepared and sent. */
+const MAX_IN_FLIGHT = 2;
+/** How long a writer that met another writer's entries keeps to the locked path. */
+const CONTENTION_BACKOFF_MS = 1_000;
 const HEAD_GUARD_SQL = 'SELECT seq, hash, ts FROM audit_chain_head WHERE id = 1';
 
 /**
@@ -59,9 +63,15 @@ class StatementRecorder implements SqlExecutor {
 export class ChainWriter {
   private queue: QueuedAppend[] = [];
   private running = false;
-  private readonly insertChunk: number;
-  /** The head as this writer last committed or saw it: the guess for an optimistic group. */
-  private knownHead: ChainHead | undefined;
+  /**
+   * Where the next batched group links: the tail of the newest group submitted (committed or
+   * still in flight), or undefined when unknown (start, after a failure or a conflict).
+   */
+  private linkAfter: ChainHead | undefined;
+  /** Until when appends take the locked path because another writer moved the head (ms). */
+  private contendedUntil = 0;
+  /** Batched groups submitted and not yet settled, oldest first. */
+  private readonly inFlight: Array<Promise<void>> = [];
 
   /**
    * Work done in the same transaction as every insert (e.g. the webhook outbox), so what it
@@ -74,9 +84,7 @@ export class ChainWriter {
   constructor(
     private readonly db: SqlDatabase,
     private readonly now: () => number,
-  ) {
-    this.insertChunk = Math.min(500, Math.floor(db.dialect.maxParams / ENTRY_COLUMNS.length));
-  }
+  ) {}
 
   append(entries: readonly PendingEntry[], within?: WithinAppend): Promise<StoredEntry[]> {
     return new Promise((resolve, reject) => {
@@ -91,40 +99,64 @@ export class ChainWriter {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
-      const group = this.takeGroup();
-      await this.commitGroup(group);
+      const contended = Date.now() < this.contendedUntil;
+      if (!this.db.batch || contended || this.queue[0]!.within) {
+        // Appends with work of their own, and every append while other writers keep moving the
+        // head, run in a transaction that reads the head under its lock.
+        await this.settleInFlight();
+        await this.commitLocked(this.takeGroup(this.db.batch && !contended ? 'with-work' : 'any'));
+        continue;
+      }
+      while (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight[0];
+      if (!this.linkAfter) {
+        await this.settleInFlight();
+        this.linkAfter = await this.db.get<ChainHead>(HEAD_GUARD_SQL);
+        if (!this.linkAfter) {
+          const failure = new StoreWriteError(new Error('audit_chain_head is missing: the database was not migrated'));
+          for (const item of this.queue.splice(0)) item.reject(failure);
+          break;
+        }
+      }
+      const group = this.takeGroup('without-work');
+      const predecessor = this.inFlight[this.inFlight.length - 1] ?? Promise.resolve();
+      const done = this.commitBatched(group, this.linkAfter, predecessor);
+      this.inFlight.push(done);
+      void done.then(() => this.inFlight.splice(this.inFlight.indexOf(done), 1));
     }
     this.running = false;
   }
 
-  private takeGroup(): QueuedAppend[] {
+  private async settleInFlight(): Promise<void> {
+    while (this.inFlight.length > 0) await this.inFlight[0];
+  }
+
+  /** The next appends, up to MAX_GROUP_ENTRIES: any, or only those with (without) work of their own. */
+  private takeGroup(kind: 'any' | 'with-work' | 'without-work'): QueuedAppend[] {
     let total = 0;
     let n = 0;
-    while (n < this.queue.length && (n === 0 || total + this.queue[n]!.entries.length <= MAX_GROUP_ENTRIES)) {
+    while (
+      n < this.queue.length &&
+      (kind === 'any' || (this.queue[n]!.within !== undefined) === (kind === 'with-work')) &&
+      (n === 0 || total + this.queue[n]!.entries.length <= MAX_GROUP_ENTRIES)
+    ) {
       total += this.queue[n]!.entries.length;
       n += 1;
     }
-    return this.queue.splice(0, n);
-  }
-
-  private async commitGroup(group: QueuedAppend[]): Promise<void> {
-    if (this.db.batch && group.every((item) => !item.within)) {
-      const done = await this.commitBatched(group);
-      if (done) return;
-    }
-    await this.commitLocked(group);
+    return this.queue.splice(0, Math.max(n, 1));
   }
 
   /**
-   * The group as one guarded batch (backends with `batch`: SQLite's writer thread): entries are
-   * linked after the head this writer last saw, outside any lock, and the batch commits only if
-   * the head is still that one. Another process appending (a CLI command on the same file)
-   * makes the guard fail; the group is then linked again after the head found. Resolves false
-   * when the tries run out (the caller then takes the locked path).
+   * A group as one guarded batch (backends with `batch`): its entries are linked after the
+   * tail of the group before it, outside any lock and while that group may still be in
+   * flight, and the batch commits only if the head is then exactly that tail. Up to
+   * MAX_IN_FLIGHT groups are in flight, so preparing one overlaps the database writing the
+   * other. When the guard fails (the group before failed, or another process or node
+   * appended), the group waits for the one before it to settle, links again after the head
+   * as it now is and retries; after MAX_OPTIMISTIC_TRIES it takes the locked path.
    */
-  private async commitBatched(group: QueuedAppend[]): Promise<boolean> {
+  private async commitBatched(group: QueuedAppend[], base: ChainHead, predecessor: Promise<void>): Promise<void> {
     const batch = this.db.batch!.bind(this.db);
-    let head = this.knownHead ?? (await this.db.get<ChainHead>(HEAD_GUARD_SQL));
+    let head: ChainHead | undefined = base;
     try {
       for (let attempt = 0; attempt < MAX_OPTIMISTIC_TRIES; attempt += 1) {
         if (!head) throw new Error('audit_chain_head is missing: the database was not migrated');
@@ -136,31 +168,37 @@ export class ChainWriter {
           if (last) tail = { seq: last.seq, hash: last.hash, ts: last.ts };
           storedPerItem.push(stored);
         }
+        // Set before the first await: the next group links after this one.
+        if (attempt === 0) this.linkAfter = tail;
         const all = storedPerItem.flat();
         const recorder = new StatementRecorder(this.db.dialect);
-        for (let i = 0; i < all.length; i += this.insertChunk) {
-          const [sql, params] = this.insertStatement(all.slice(i, i + this.insertChunk));
-          recorder.statements.push([sql, params]);
-        }
+        recorder.statements.push(...this.insertStatements(all));
         if (this.afterInsert && all.length > 0) await this.afterInsert(recorder, all);
-        recorder.statements.push(['UPDATE audit_chain_head SET seq = ?, hash = ?, ts = ? WHERE id = 1', [tail.seq, tail.hash, tail.ts]]);
-        const result = await batch({ guard: { sql: HEAD_GUARD_SQL, params: [], expect: { seq: head.seq, hash: head.hash } }, statements: recorder.statements });
+        const result = await batch({
+          guard: { sql: HEAD_GUARD_SQL, params: [], expect: { seq: head.seq, hash: head.hash } },
+          statements: recorder.statements,
+          final: ['UPDATE audit_chain_head SET seq = ?, hash = ?, ts = ? WHERE id = 1', [tail.seq, tail.hash, tail.ts]],
+        });
         if (result.applied) {
-          this.knownHead = tail;
           this.onGroupCommitted?.(all.length);
           group.forEach((item, i) => item.resolve(storedPerItem[i]!));
-          return true;
+          return;
         }
-        head = result.found as ChainHead | undefined;
+        // Someone else's entries sit where these were to go: start again from the real head.
+        // If that was another process or node, take turns under the lock for a while.
+        this.linkAfter = undefined;
+        this.contendedUntil = Date.now() + CONTENTION_BACKOFF_MS;
+        await predecessor;
+        head = await this.db.get<ChainHead>(HEAD_GUARD_SQL);
       }
     } catch (err) {
-      this.knownHead = undefined;
+      this.linkAfter = undefined;
       const failure = err instanceof StoreWriteError ? err : new StoreWriteError(err);
       for (const item of group) item.reject(failure);
-      return true;
+      return;
     }
-    this.knownHead = undefined;
-    return false;
+    this.linkAfter = undefined;
+    await this.commitLocked(group);
   }
 
   private async commitLocked(group: QueuedAppend[]): Promise<void> {
@@ -196,10 +234,10 @@ export class ChainWriter {
         await tx.run('UPDATE audit_chain_head SET seq = ?, hash = ?, ts = ? WHERE id = 1', [head.seq, head.hash, head.ts]);
         return head;
       }).then((head) => {
-        this.knownHead = head;
+        this.linkAfter = head;
       });
     } catch (err) {
-      this.knownHead = undefined;
+      this.linkAfter = undefined;
       const failure = err instanceof StoreWriteError ? err : new StoreWriteError(err);
       for (const item of group) item.reject(failure);
       return;
@@ -234,14 +272,10 @@ export class ChainWriter {
   }
 
   private async insert(tx: SqlExecutor, rows: readonly StoredEntry[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += this.insertChunk) {
-      const [sql, params] = this.insertStatement(rows.slice(i, i + this.insertChunk));
-      await tx.run(sql, params);
-    }
+    for (const [sql, params] of this.insertStatements(rows)) await tx.run(sql, params);
   }
 
-  private insertStatement(chunk: readonly StoredEntry[]): [string, SqlValue[]] {
-    const rowSql = `(${ENTRY_COLUMNS.map(() => '?').join(', ')})`;
-    return [`INSERT INTO audit_entries (${ENTRY_COLUMNS.join(', ')}) VALUES ${chunk.map(() => rowSql).join(', ')}`, chunk.flatMap(entryToParams)];
+  private insertStatements(rows: readonly StoredEntry[]): Array<[string, SqlParams]> {
+    return this.db.dialect.insertRows('audit_entries', ENTRY_COLUMN_TYPES, rows.map(entryToParams));
   }
 }

@@ -12,6 +12,10 @@ export const ENTRY_COLUMNS = [
 
 export const ENTRY_SELECT = ENTRY_COLUMNS.join(', ');
 
+const INTEGER_COLUMNS: ReadonlySet<string> = new Set(['seq', 'ts', 'occurred_at']);
+/** Each column with its type, for bulk inserts. */
+export const ENTRY_COLUMN_TYPES = ENTRY_COLUMNS.map((name) => [name, INTEGER_COLUMNS.has(name) ? 'bigint' : 'text'] as const);
+
 export interface EntryRow {
   seq: number; id: string; ts: number; occurred_at: number | null; action: string; category: string; severity: string;
   actor_type: string; actor_id: string | null; actor_name: string | null;

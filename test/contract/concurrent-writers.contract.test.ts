@@ -57,5 +57,25 @@ for (const backend of BACKENDS) {
       expect((await a.store.head()).seq).toBe(written.length);
       expect((await b.store.head()).seq).toBe(written.length);
     });
+
+    it('keeps the chain whole when a group fails while the next one is already in flight', async () => {
+      const a = await open();
+      let calls = 0;
+      a.store.onInsert(async () => {
+        calls += 1;
+        // The third group fails after the fourth may already have been linked after it.
+        if (calls === 3) throw new Error('outbox unavailable');
+      });
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, i) => new Promise<void>((resolve) => setTimeout(resolve, i)).then(() => a.recorder.recordBatch(Array.from({ length: 1 + (i % 5) }, () => buildEvent())))),
+      );
+      const stored = outcomes.flatMap((o) => (o.status === 'fulfilled' ? o.value : []));
+      const refused = outcomes.filter((o) => o.status === 'rejected');
+      expect(refused.length).toBeGreaterThan(0);
+      for (const r of refused) expect(String((r as PromiseRejectedResult).reason)).toContain('cannot record entries right now');
+      expect(stored.map((e) => e.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: stored.length }, (_, i) => i + 1));
+      expect((await verifyStoredChain(a.store)).ok).toBe(true);
+      expect((await a.store.head()).seq).toBe(stored.length);
+    });
   });
 }

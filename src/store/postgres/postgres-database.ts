@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
-import type { SqlDatabase, SqlExecutor, SqlParams } from '../sql-database.js';
+import type { GuardedBatch, GuardedBatchResult, SqlDatabase, SqlExecutor, SqlParams, SqlValue } from '../sql-database.js';
+import { guardHolds } from '../sql-database.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { PostgresPartitions } from './postgres-partitions.js';
 
@@ -148,6 +149,22 @@ export class PostgresDatabase implements SqlDatabase {
       client.off('error', lost);
       client.release(broken);
     }
+  }
+
+  /**
+   * The guard row is read `FOR UPDATE` first, so writers take turns in the order every other
+   * chain-head transaction locks in (retention and partition drops lock the head before the
+   * partitions: the reverse order deadlocks with them). Everything written was prepared before
+   * the transaction, so the lock is held only for the writes themselves.
+   */
+  batch(b: GuardedBatch): Promise<GuardedBatchResult> {
+    return this.transaction(async (tx) => {
+      const found = await tx.get<Record<string, SqlValue>>(`${b.guard.sql} FOR UPDATE`, b.guard.params);
+      if (!guardHolds(found, b.guard.expect)) return { applied: false, found };
+      for (const [sql, params] of b.statements) await tx.run(sql, params);
+      await tx.run(...b.final);
+      return { applied: true } as const;
+    });
   }
 
   /** Proves the server answers and accepts writes (not a read-only standby). */

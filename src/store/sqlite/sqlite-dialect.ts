@@ -1,4 +1,4 @@
-import type { Dialect } from '../sql-database.js';
+import type { Dialect, SqlValue } from '../sql-database.js';
 
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
@@ -6,6 +6,16 @@ export const sqliteDialect: Dialect = {
   lockForUpdate: '',
   maxParams: 32_000,
   migrationLock: null,
+  insertRows(table, columns, rows) {
+    const perStatement = Math.min(500, Math.floor(this.maxParams / columns.length));
+    const rowSql = `(${columns.map(() => '?').join(', ')})`;
+    const statements: Array<[string, SqlValue[]]> = [];
+    for (let i = 0; i < rows.length; i += perStatement) {
+      const chunk = rows.slice(i, i + perStatement);
+      statements.push([`INSERT INTO ${table} (${columns.map(([name]) => name).join(', ')}) VALUES ${chunk.map(() => rowSql).join(', ')}`, chunk.flat()]);
+    }
+    return statements;
+  },
   searchPredicate(tokens) {
     // Tokens are letters and digits only (see search-terms.ts), so quoting cannot be escaped.
     const match = tokens.map((t) => `"${t}"*`).join(' AND ');

@@ -105,6 +105,7 @@ export class InlineWriter implements SqliteWriter {
         return Promise.resolve({ applied: false, found });
       }
       for (const [sql, params] of batch.statements) this.statements.run(sql, params);
+      this.statements.run(...batch.final);
       conn.exec('COMMIT');
       return Promise.resolve({ applied: true });
     } catch (err) {
@@ -173,7 +174,7 @@ function perform(op, sql, params) {
           conn.exec('ROLLBACK');
           return { applied: false, found };
         }
-        for (const [text, values] of b.statements) {
+        for (const [text, values] of [...b.statements, b.final]) {
           const stmt = statement(text);
           if (stmt.reader) stmt.all(...values); else stmt.run(...values);
         }
@@ -220,7 +221,7 @@ export class WorkerWriter implements SqliteWriter {
     this.worker.on('exit', (code) => this.fail(new Error(`the SQLite writer thread stopped (exit code ${code})`)));
   }
 
-  private call<T>(op: Op, sql = '', params: readonly SqlValue[] | GuardedBatch = []): Promise<T> {
+  private call<T>(op: Op, sql = '', params: SqlParams | GuardedBatch = []): Promise<T> {
     if (this.stopped) return Promise.reject(this.stopped);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
