@@ -140,17 +140,20 @@ function branchOf(alternatives: readonly Alternative[], i: number): Clause[] {
  * A filter as disjoint branches whose union is the filter. A filter matching one of several
  * columns (`resource`, `actor`) or values (`action`, `severity`) becomes one branch per
  * alternative, each an equality on its own `(column, seq)` index, which reads the newest (or
- * oldest) entries straight off the index instead of scanning or sorting every match.
+ * oldest) entries straight off the index instead of scanning or sorting every match. With
+ * `split: 'columns'` only a filter over several columns is split (for counts, where order does
+ * not matter and one `IN` range is cheaper than one branch per value).
  */
-export function filterBranches(filter: AuditFilter, options: AuditSqlOptions): Clause[] {
+export function filterBranches(filter: AuditFilter, options: AuditSqlOptions, split: 'columns' | 'columns and values' = 'columns and values'): Clause[] {
   const all = disjunctions(filter);
-  const split = all.find((d) => d.length > 1 && d.length <= MAX_BRANCHES);
-  const common: Clause[] = all.filter((d) => d !== split).map(anyOf);
+  const splits = (d: Alternative[]): boolean => d.length > 1 && d.length <= MAX_BRANCHES && (split === 'columns and values' || new Set(d.map((a) => a.column)).size > 1);
+  const driving = all.find(splits);
+  const common: Clause[] = all.filter((d) => d !== driving).map(anyOf);
   if (filter.actorType !== undefined) common.push({ sql: 'actor_type = ?', params: [filter.actorType] });
   if (filter.searchTokens && filter.searchTokens.length > 0) common.push(options.dialect.searchPredicate(filter.searchTokens));
   common.push(...seqWindow(filter, options));
-  if (!split) return [and(common)];
-  return split.map((_, i) => and([...branchOf(split, i), ...common]));
+  if (!driving) return [and(common)];
+  return driving.map((_, i) => and([...branchOf(driving, i), ...common]));
 }
 
 /**
@@ -195,7 +198,10 @@ export function countStatement(filter: AuditFilter, cap: number, options: AuditS
     const last: Clause = filter.end !== undefined ? { sql: lastSeqUntil, params: [filter.end] } : { sql: '(SELECT seq FROM audit_chain_head WHERE id = 1)', params: [] };
     return { sql: `SELECT COALESCE(${last.sql} - ${first.sql} + 1, 0) AS n`, params: [...last.params, ...first.params] };
   }
-  const counts = filterBranches(filter, options).map((b, i) => ({
+  // Order does not matter here: values of one column stay one `IN` (one index range, at most
+  // `cap + 1` entries in all), and the seq bounds alone delimit the window, so PostgreSQL can
+  // count from the `(column, seq)` indexes without reading rows for their `ts`.
+  const counts = filterBranches(filter, { ...options, timePartitioned: false }, 'columns').map((b, i) => ({
     sql: `(SELECT COUNT(*) FROM (SELECT 1 FROM audit_entries WHERE ${b.sql} LIMIT ?) AS c${i})`,
     params: [...b.params, cap + 1],
   }));
