@@ -179,6 +179,14 @@ for (const backend of BACKENDS) {
       expect(await walkNewest({ actor: 'a-1' }, 3)).toEqual(expected({ actor: 'a-1' }));
     });
 
+    it('keeps a filter with more alternatives than it splits into branches as one IN list', async () => {
+      const many = { actions: [...ACTIONS.slice(1), ...Array.from({ length: 40 }, (_, i) => `no.such.action${i}`)], start: stored[stored.length - 1]!.ts + 1 };
+      const want = expected(many);
+      expect(want.length).toBeGreaterThan(0);
+      expect(await walkNewest(many, 4)).toEqual(want);
+      expect(await t.store.count(many, 1000)).toEqual({ count: want.length, capped: false });
+    });
+
     it('treats time windows whose edges fall between or inside bursts of entries', async () => {
       const times = [...new Set(stored.map((e) => e.ts))].sort((a, b) => a - b);
       for (let i = 1; i < times.length; i++) {
