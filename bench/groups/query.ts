@@ -16,6 +16,7 @@ export interface CaseMeasurement {
   readonly raw: LatencySummary;
   readonly httpItems: number;
   readonly rawRows: number;
+  /** The plan of each statement (page, then count), joined by ` || `. */
   readonly plan: string;
 }
 
@@ -60,8 +61,10 @@ export async function measureQueries(ctx: BackendContext, serverUrl: string, tok
       const rawSamples = await timeBounded(httpSamples.length, ctx.mode.queryWarmup, budget, async () => {
         rawRows = await raw.run(statements);
       });
+      const plans: string[] = [];
+      for (const s of statements) plans.push(await raw.explain(s));
       const m: CaseMeasurement = {
-        query: q, path, http: summarize(httpSamples), raw: summarize(rawSamples), httpItems, rawRows: Math.min(rawRows, q.limit), plan: await raw.explain(statements[statements.length - 1]!),
+        query: q, path, http: summarize(httpSamples), raw: summarize(rawSamples), httpItems, rawRows: Math.min(rawRows, q.limit), plan: plans.join(' || '),
       };
       ctx.log(`  ${q.name.padEnd(38)} http p50 ${m.http.p50.toFixed(2)} p95 ${m.http.p95.toFixed(2)} ms | raw p50 ${m.raw.p50.toFixed(2)} p95 ${m.raw.p95.toFixed(2)} ms | ${httpItems} items`);
       out.push(m);

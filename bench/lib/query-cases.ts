@@ -54,6 +54,7 @@ export function queryCases(shape: LogShape): QueryCase[] {
     c('actor_type=system', { actor_type: 'system' }, { actorType: 'system' }),
     c('severity=critical', { severity: 'critical' }, { severities: ['critical'] }),
     c('resource', { resource: 'kv-prod-03' }, { resource: 'kv-prod-03' }),
+    c('resource type (common)', { resource: 'secret' }, { resource: 'secret' }),
     c('start/end (1 day)', { start: iso(middle - DAY / 2), end: iso(middle + DAY / 2) }, { start: middle - DAY / 2, end: middle + DAY / 2 }),
     c('action + 7 days', { action: 'rotation.failed', start: iso(week) }, { actions: expand(['rotation.failed']), start: week }),
     c('actor + severity + 30 days', { actor: 'alice.smith', severity: 'warning', start: iso(month) }, { actor: 'alice.smith', severities: ['warning'], start: month }),
@@ -61,6 +62,7 @@ export function queryCases(shape: LogShape): QueryCase[] {
     c('q search (two words, rare)', { q: 'mallory locked' }, { searchTokens: searchTerms('mallory locked') }),
     c('deep cursor page (90% back)', { cursor: String(Math.floor(size / 10)) }, {}, { beforeSeq: Math.floor(size / 10) }),
     c('include_total (no filter)', { include_total: 'true' }, {}, { includeTotal: true }),
+    c('include_total + resource', { include_total: 'true', resource: 'kv-prod-03' }, { resource: 'kv-prod-03' }, { includeTotal: true }),
     c('include_total + rotation.* + 30 days', { include_total: 'true', action: 'rotation.*', start: iso(month) }, { actions: expand(['rotation.*']), start: month }, { includeTotal: true }),
   ];
 }

@@ -1,32 +1,22 @@
 import type { Database as SqliteConnection, Statement as SqliteStatement } from 'better-sqlite3';
 import type pg from 'pg';
-import { filterToSql } from '../../src/audit/audit-filter-sql.js';
-import { ENTRY_SELECT } from '../../src/audit/entry-row.js';
+import type { AuditSqlOptions, SqlStatement } from '../../src/audit/audit-filter-sql.js';
+import { countStatement, pageStatement } from '../../src/audit/audit-filter-sql.js';
+import { TOTAL_CAP } from '../../src/audit/audit.service.js';
 import { postgresDialect } from '../../src/store/postgres/postgres-dialect.js';
-import type { SqlValue } from '../../src/store/sql-database.js';
 import { sqliteDialect } from '../../src/store/sqlite/sqlite-dialect.js';
 import type { BackendName } from './backend.js';
 import type { LogShape, QueryCase } from './query-cases.js';
 import { openRawPgClient, openRawSqlite, toPgSql } from './raw-db.js';
 
-/** The cap `GET /api/audit?include_total=true` counts to (audit.service.ts). */
-const TOTAL_CAP = 100_000;
+export type Statement = SqlStatement;
 
-export interface Statement {
-  readonly sql: string;
-  readonly params: SqlValue[];
-}
-
-/** The statements `SqlAuditStore.page()` and `count()` run for a case (same SQL, same parameters). */
+/** The statements `SqlAuditStore.page()` and `count()` run for a case: the same builders, SQL and parameters. */
 export function caseStatements(backend: BackendName, q: QueryCase): Statement[] {
-  const { where, params } = filterToSql(q.filter, backend === 'sqlite' ? sqliteDialect : postgresDialect);
-  const cursor = q.beforeSeq !== undefined ? ' AND seq < ?' : '';
-  const page: Statement = {
-    sql: `SELECT ${ENTRY_SELECT} FROM audit_entries WHERE ${where}${cursor} ORDER BY seq DESC LIMIT ?`,
-    params: [...params, ...(q.beforeSeq !== undefined ? [q.beforeSeq] : []), q.limit + 1],
-  };
+  const options: AuditSqlOptions = backend === 'sqlite' ? { dialect: sqliteDialect, timePartitioned: false } : { dialect: postgresDialect, timePartitioned: true };
+  const page = pageStatement(q.filter, { order: 'newest', limit: q.limit, beforeSeq: q.beforeSeq }, options);
   if (!q.includeTotal) return [page];
-  return [page, { sql: `SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit_entries WHERE ${where} LIMIT ?) AS capped`, params: [...params, TOTAL_CAP + 1] }];
+  return [page, countStatement(q.filter, TOTAL_CAP, options)];
 }
 
 /** Runs a case's statements through the bare driver; resolves with the page's row count. */

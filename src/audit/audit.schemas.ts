@@ -84,7 +84,7 @@ export const AuditQuery = Type.Object(
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
     cursor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'next_cursor of a newest-first page' })),
     after: Type.Optional(Type.Integer({ minimum: 0, description: 'Oldest-first forward paging from this seq (exclusive), for SIEM polling' })),
-    include_total: Type.Optional(Type.Boolean({ description: 'Also count the matching entries (capped at 100,000)' })),
+    include_total: Type.Optional(Type.Boolean({ description: 'Also count the matching entries: exactly with no filter or only start/end, otherwise up to 10,000 (total.capped is true when there are more)' })),
   },
   { additionalProperties: false },
 );

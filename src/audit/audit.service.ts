@@ -16,7 +16,12 @@ import { searchTerms } from './search-terms.js';
 
 /** How far ahead of Trailmark's clock a producer's event time may be. */
 const MAX_FUTURE_SKEW_MS = 5 * 60_000;
-const TOTAL_CAP = 100_000;
+/**
+ * How far `include_total` counts when the filter needs entries walked (anything beyond a time
+ * window): each branch of the count reads at most this many index entries, which keeps a page
+ * view within its latency target at any log size. Unfiltered and time-only totals are exact.
+ */
+export const TOTAL_CAP = 10_000;
 
 export interface RequestContext {
   readonly principal: Principal;

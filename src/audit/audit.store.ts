@@ -49,7 +49,11 @@ export type WithinAppend = (tx: SqlExecutor) => Promise<void>;
 export interface AuditStore {
   append(entries: readonly PendingEntry[], within?: WithinAppend): Promise<StoredEntry[]>;
   page(filter: AuditFilter, page: AuditPage): Promise<AuditPageResult>;
-  /** Counts matching entries, stopping at `cap` (`capped` says whether there are more). */
+  /**
+   * Counts matching entries. With no filter or only a time window the count is exact whatever
+   * its size (`capped` false): it is the length of a seq range, read without walking entries.
+   * Otherwise counting stops at `cap` (`capped` says whether there are more).
+   */
   count(filter: AuditFilter, cap: number): Promise<{ count: number; capped: boolean }>;
   getById(id: string): Promise<StoredEntry | undefined>;
   /** Matching entries in ascending seq, read in bounded batches, up to `toSeq`. */

@@ -2,7 +2,8 @@ import type { ChainAnchor } from '../chain/chain-verifier.js';
 import type { SqlDatabase, SqlExecutor } from '../store/sql-database.js';
 import type { PendingEntry, StoredEntry } from './audit-entry.js';
 import type { AuditFilter, AuditPage, AuditPageResult, AuditStore, ChainHead, ChainState, WithinAppend } from './audit.store.js';
-import { filterToSql } from './audit-filter-sql.js';
+import type { AuditSqlOptions } from './audit-filter-sql.js';
+import { countStatement, countsBySeqRange, filterToSql, pageStatement } from './audit-filter-sql.js';
 import { ChainWriter } from './chain-writer.js';
 import type { EntryRow } from './entry-row.js';
 import { ENTRY_SELECT, rowToEntry } from './entry-row.js';
@@ -15,12 +16,14 @@ const ITERATE_BATCH = 2_000;
  */
 export class SqlAuditStore implements AuditStore {
   private readonly writer: ChainWriter;
+  private readonly sqlOptions: AuditSqlOptions;
 
   constructor(
     private readonly db: SqlDatabase,
     now: () => number,
   ) {
     this.writer = new ChainWriter(db, now);
+    this.sqlOptions = { dialect: db.dialect, timePartitioned: db.partitions !== undefined };
   }
 
   /** Registers work that commits with every batch of inserted entries (one hook). */
@@ -39,32 +42,21 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async page(filter: AuditFilter, page: AuditPage): Promise<AuditPageResult> {
-    const { where, params } = filterToSql(filter, this.db.dialect);
+    const { sql, params } = pageStatement(filter, page, this.sqlOptions);
+    const rows = await this.db.all<EntryRow>(sql, params);
     if (page.order === 'newest') {
-      const cursor = page.beforeSeq !== undefined ? ' AND seq < ?' : '';
-      const rows = await this.db.all<EntryRow>(
-        `SELECT ${ENTRY_SELECT} FROM audit_entries WHERE ${where}${cursor} ORDER BY seq DESC LIMIT ?`,
-        [...params, ...(page.beforeSeq !== undefined ? [page.beforeSeq] : []), page.limit + 1],
-      );
       const more = rows.length > page.limit;
       const items = rows.slice(0, page.limit).map(rowToEntry);
       return { items, nextSeq: more ? items[items.length - 1]!.seq : null };
     }
-    const rows = await this.db.all<EntryRow>(
-      `SELECT ${ENTRY_SELECT} FROM audit_entries WHERE ${where} AND seq > ? ORDER BY seq ASC LIMIT ?`,
-      [...params, page.afterSeq, page.limit],
-    );
     const items = rows.map(rowToEntry);
     return { items, nextSeq: items.length > 0 ? items[items.length - 1]!.seq : page.afterSeq };
   }
 
   async count(filter: AuditFilter, cap: number): Promise<{ count: number; capped: boolean }> {
-    const { where, params } = filterToSql(filter, this.db.dialect);
-    const row = await this.db.get<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit_entries WHERE ${where} LIMIT ?) AS capped`,
-      [...params, cap + 1],
-    );
-    const n = Number(row?.n ?? 0);
+    const { sql, params } = countStatement(filter, cap, this.sqlOptions);
+    const n = Math.max(0, Number((await this.db.get<{ n: number | null }>(sql, params))?.n ?? 0));
+    if (countsBySeqRange(filter)) return { count: n, capped: false };
     return { count: Math.min(n, cap), capped: n > cap };
   }
 

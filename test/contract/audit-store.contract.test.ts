@@ -142,7 +142,11 @@ for (const backend of BACKENDS) {
       expect((await store.page({}, { order: 'oldest', limit: 3, afterSeq: 5 })).nextSeq).toBe(5);
 
       expect(await store.count({}, 1000)).toEqual({ count: 5, capped: false });
-      expect(await store.count({}, 3)).toEqual({ count: 3, capped: true });
+      // No filter (or only a time window): the exact length of a seq range, whatever the cap.
+      expect(await store.count({}, 3)).toEqual({ count: 5, capped: false });
+      expect(await store.count({ start: t0 + 1 }, 0)).toEqual({ count: 1, capped: false });
+      expect(await store.count({ actions: ['rotation.started', 'rotation.failed', 'rotation.completed'] }, 2)).toEqual({ count: 2, capped: true });
+      expect(await store.count({ resource: 'secret' }, 3)).toEqual({ count: 3, capped: false });
       expect(await store.count({ searchTokens: ['rotation'] }, 1000)).toEqual({ count: 3, capped: false });
     });
 
