@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { freshDatabase } from '../lib/backend.js';
 import type { BackendContext } from '../lib/context.js';
 import { EventGenerator } from '../lib/events.js';
@@ -64,11 +65,20 @@ export async function runIngestGroup(ctx: BackendContext): Promise<BenchResult[]
     for (const body of ctx.mode.ingestBodies) {
       const bodies = buildBodies(gen, body);
       for (const clients of ctx.mode.ingestClients) {
+        const cpu0 = processCpuMs(server.pid);
+        const own0 = process.cpuUsage();
+        const wall0 = performance.now();
         const load = await postLoad(ctx, server.url, creds.token, bodies, body, clients);
+        const wall = performance.now() - wall0;
+        const own = process.cpuUsage(own0);
+        // CPU in cores (1.0 = one core busy) over the whole load, warm-up included: what the
+        // server and the load generator used of the machine's cores.
+        const serverCores = (processCpuMs(server.pid) - cpu0) / wall;
+        const clientCores = (own.user + own.system) / 1000 / wall;
         const value = load.units / load.seconds;
         const base = await raw.measure(body, clients, ctx.mode.ingestDurationMs);
         const lat = summarize(load.latencies);
-        ctx.log(`  ingest ${body}-event ×${clients}: ${Math.round(value)} events/s (bare ${Math.round(base.rate)}), p95 ${lat.p95.toFixed(1)} ms${load.errors ? `, ${load.errors} errors: ${load.firstError}` : ''}`);
+        ctx.log(`  ingest ${body}-event ×${clients}: ${Math.round(value)} events/s (bare ${Math.round(base.rate)}), p95 ${lat.p95.toFixed(1)} ms, server ${serverCores.toFixed(2)} cores, client ${clientCores.toFixed(2)}${load.errors ? `, ${load.errors} errors: ${load.firstError}` : ''}`);
         out.push(result({
           group: 'ingest',
           path: `POST /api/audit/events ${body}-event bodies ×${clients} clients`,
@@ -80,6 +90,7 @@ export async function runIngestGroup(ctx: BackendContext): Promise<BenchResult[]
             body_events: body, clients, seconds: load.seconds, requests: load.requests, errors: load.errors,
             ...(load.firstError ? { first_error: load.firstError } : {}),
             latency_p50_ms: round(lat.p50), latency_p95_ms: round(lat.p95),
+            server_cpu_cores: round(serverCores), client_cpu_cores: round(clientCores),
             durability: ctx.backend === 'sqlite' ? 'WAL, synchronous=FULL, answered after commit' : 'committed transaction, answered after commit',
             baseline: base.description, baseline_rows: base.rows, log_level: ctx.logLevel,
           },
@@ -94,4 +105,13 @@ export async function runIngestGroup(ctx: BackendContext): Promise<BenchResult[]
     await rawDb.drop();
   }
   return out;
+}
+
+/** User + system CPU time of a process so far, in ms (all its threads). */
+function processCpuMs(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticksPerSecond = 100;
+  return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1000;
 }
