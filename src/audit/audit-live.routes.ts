@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { ALL_ROLES } from '../auth/access.js';
 import { errorResponses } from '../http/common.schemas.js';
 import { presentEntry } from './audit-entry.js';
+import { CommitFeed, DEFAULT_FEED_POLL_MS } from './audit-live-feed.js';
 import { entryMatches } from './audit-live-filter.js';
 import type { LiveStreamOptions } from './audit-live-stream.js';
 import { DEFAULT_LIVE_STREAM_OPTIONS, LiveStream } from './audit-live-stream.js';
@@ -39,6 +40,8 @@ export interface AuditLiveDeps {
   readonly store: AuditStore;
   readonly recorder: AuditRecorder;
   readonly options?: Partial<LiveStreamOptions>;
+  /** How often entries committed by other processes are looked for while anyone listens (ms). */
+  readonly pollMs?: number;
 }
 
 /** `GET /api/audit/stream`: the live tail of the audit log as server-sent events. */
@@ -46,8 +49,10 @@ export function auditLiveRoutes(app: FastifyInstance, deps: AuditLiveDeps): void
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const options = { ...DEFAULT_LIVE_STREAM_OPTIONS, ...deps.options };
   const open = new Set<LiveStream>();
+  const feed = new CommitFeed(deps.store, deps.recorder, deps.pollMs ?? DEFAULT_FEED_POLL_MS, (err) => app.log.error({ err }, 'live tail could not read new entries'));
   app.addHook('preClose', async () => {
     for (const stream of [...open]) stream.reset('shutting_down');
+    feed.close();
   });
 
   r.get('/api/audit/stream', {
@@ -57,7 +62,7 @@ export function auditLiveRoutes(app: FastifyInstance, deps: AuditLiveDeps): void
       summary: 'Live tail: new entries as server-sent events',
       description: [
         'Same filters as GET /api/audit. Events: `entry` (data: an AuditEntry, id: its seq) for each matching entry as it is committed; `ready` (id: the seq the stream is caught up to) once the replay after `after` / Last-Event-ID is sent; `reset` (data: { reason }) when the client fell too far behind or the server is stopping — reload the first page and reconnect.',
-        'A comment line every 15 s keeps the connection open. Each connection holds at most 1 MiB unsent. Entries committed by other Trailmark nodes (PostgreSQL) reach the stream only after a reconnect replays them.',
+        'A comment line every 15 s keeps the connection open. Each connection holds at most 1 MiB unsent. Entries committed by other Trailmark nodes (PostgreSQL) or by CLI commands arrive within about a second, in seq order with this node\'s own.',
       ].join('\n\n'),
       querystring: LiveQuery,
       response: {
@@ -72,7 +77,7 @@ export function auditLiveRoutes(app: FastifyInstance, deps: AuditLiveDeps): void
 
     const stream = new LiveStream(options);
     open.add(stream);
-    const unsubscribe = deps.recorder.onCommit((entries) => {
+    const unsubscribe = feed.subscribe((entries) => {
       const matching = entries.filter((e) => entryMatches(filter, e));
       if (matching.length > 0) stream.offer(matching.map(presentEntry));
     });
