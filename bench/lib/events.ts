@@ -2,18 +2,9 @@ import type { Actor } from '../../src/audit/audit-entry.js';
 import type { RecordInput } from '../../src/audit/audit-recorder.js';
 import { Catalog } from '../../src/catalog/catalog.js';
 import { SAMPLE_DETAILS } from '../../test/support/audit-fixtures.js';
+import { prng } from '../../test/support/prng.js';
 
-/** A small, fast, seeded PRNG (mulberry32), so every run writes the same kind of data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 /**
  * How often each catalog action occurs: routine worker traffic dominates, failures are

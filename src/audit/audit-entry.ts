@@ -72,7 +72,8 @@ export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-export function presentEntry(e: StoredEntry): AuditEntryJson {
+/** The fields before and after `details`, in the API's order. */
+function fieldsBeforeDetails(e: StoredEntry): Omit<AuditEntryJson, 'details' | 'source' | 'request_id' | 'prev_hash' | 'hash'> {
   return {
     id: e.id,
     seq: e.seq,
@@ -84,12 +85,15 @@ export function presentEntry(e: StoredEntry): AuditEntryJson {
     actor: e.actor,
     resource: e.resource,
     description: e.description,
-    details: JSON.parse(e.detailsJson) as unknown,
-    source: e.source,
-    request_id: e.request_id,
-    prev_hash: e.prev_hash,
-    hash: e.hash,
   };
+}
+
+function fieldsAfterDetails(e: StoredEntry): Pick<AuditEntryJson, 'source' | 'request_id' | 'prev_hash' | 'hash'> {
+  return { source: e.source, request_id: e.request_id, prev_hash: e.prev_hash, hash: e.hash };
+}
+
+export function presentEntry(e: StoredEntry): AuditEntryJson {
+  return { ...fieldsBeforeDetails(e), details: JSON.parse(e.detailsJson) as unknown, ...fieldsAfterDetails(e) };
 }
 
 /**
@@ -97,18 +101,7 @@ export function presentEntry(e: StoredEntry): AuditEntryJson {
  * details text is valid JSON and goes in as it is (the stdout mirror writes every entry).
  */
 export function entryJsonText(e: StoredEntry): string {
-  const head = JSON.stringify({
-    id: e.id,
-    seq: e.seq,
-    ts: isoTime(e.ts),
-    occurred_at: e.occurred_at === null ? null : isoTime(e.occurred_at),
-    action: e.action,
-    category: e.category,
-    severity: e.severity,
-    actor: e.actor,
-    resource: e.resource,
-    description: e.description,
-  });
-  const tail = JSON.stringify({ source: e.source, request_id: e.request_id, prev_hash: e.prev_hash, hash: e.hash });
+  const head = JSON.stringify(fieldsBeforeDetails(e));
+  const tail = JSON.stringify(fieldsAfterDetails(e));
   return `${head.slice(0, -1)},"details":${e.detailsJson},${tail.slice(1)}`;
 }

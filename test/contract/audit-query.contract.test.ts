@@ -9,6 +9,7 @@ import { SAMPLE_DETAILS } from '../support/audit-fixtures.js';
 import { BACKENDS } from '../support/backends.js';
 import { openTestStore } from '../support/test-store.js';
 import type { TestStore } from '../support/test-store.js';
+import { prng } from '../support/prng.js';
 
 /**
  * Pages and counts of the optimized queries (seq-range windows, one branch per alternative of
@@ -25,18 +26,6 @@ const RESOURCE_IDS = ['r-1', 'r-2', 'shared', 'vault'];
 const RESOURCE_NAMES = ['billing key', 'shared', 'r-1', null];
 const WORDS = ['rotation', 'fail', 'shared', 'billing', 'alice'];
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
-
-/** A small seeded PRNG (mulberry32), so the stored log is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomEvent(rand: () => number): RecordInput {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;

@@ -1,13 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditRecorder } from '../../src/audit/audit-recorder.js';
-import { SqlAuditStore } from '../../src/audit/sql-audit-store.js';
-import { Catalog } from '../../src/catalog/catalog.js';
+import type { AuditRecorder } from '../../src/audit/audit-recorder.js';
+import type { SqlAuditStore } from '../../src/audit/sql-audit-store.js';
 import { verifyStoredChain } from '../../src/chain/verify-stored-chain.js';
 import { ManualClock } from '../../src/lib/clock.js';
-import { migrate } from '../../src/store/migrator.js';
-import { openDatabase } from '../../src/store/open-database.js';
 import type { SqlDatabase } from '../../src/store/sql-database.js';
 import { buildEvent } from '../support/audit-fixtures.js';
+import { openWriter } from '../support/test-store.js';
 import { BACKENDS, freshDatabaseUrl } from '../support/backends.js';
 import type { TestDatabase } from '../support/backends.js';
 
@@ -21,7 +19,6 @@ for (const backend of BACKENDS) {
     let tdb: TestDatabase;
     const dbs: SqlDatabase[] = [];
     const clock = new ManualClock(Date.UTC(2026, 5, 1));
-    const catalog = new Catalog();
 
     beforeEach(async () => {
       tdb = await freshDatabaseUrl(backend);
@@ -32,11 +29,9 @@ for (const backend of BACKENDS) {
     });
 
     const open = async (): Promise<{ store: SqlAuditStore; recorder: AuditRecorder }> => {
-      const db = await openDatabase(tdb.url);
-      dbs.push(db);
-      await migrate(db, () => clock.now());
-      const store = new SqlAuditStore(db, () => clock.now());
-      return { store, recorder: new AuditRecorder(catalog, store) };
+      const w = await openWriter(tdb.url, clock);
+      dbs.push(w.db);
+      return w;
     };
 
     it('links every append after the true head when the other writer moved it', async () => {

@@ -1,14 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEntry } from '../../src/audit/audit-entry.js';
 import { CommitFeed } from '../../src/audit/audit-live-feed.js';
-import { AuditRecorder } from '../../src/audit/audit-recorder.js';
-import { SqlAuditStore } from '../../src/audit/sql-audit-store.js';
-import { Catalog } from '../../src/catalog/catalog.js';
+import type { AuditRecorder } from '../../src/audit/audit-recorder.js';
+import type { SqlAuditStore } from '../../src/audit/sql-audit-store.js';
 import { ManualClock } from '../../src/lib/clock.js';
-import { migrate } from '../../src/store/migrator.js';
-import { openDatabase } from '../../src/store/open-database.js';
 import type { SqlDatabase } from '../../src/store/sql-database.js';
 import { buildEvent } from '../support/audit-fixtures.js';
+import { openWriter } from '../support/test-store.js';
 import { BACKENDS, freshDatabaseUrl } from '../support/backends.js';
 import type { TestDatabase } from '../support/backends.js';
 
@@ -38,11 +36,9 @@ for (const backend of BACKENDS) {
     });
 
     const node = async (): Promise<{ store: SqlAuditStore; recorder: AuditRecorder }> => {
-      const db = await openDatabase(tdb.url);
-      dbs.push(db);
-      await migrate(db, () => clock.now());
-      const store = new SqlAuditStore(db, () => clock.now());
-      return { store, recorder: new AuditRecorder(new Catalog(), store) };
+      const w = await openWriter(tdb.url, clock);
+      dbs.push(w.db);
+      return w;
     };
 
     it('delivers every entry from the head on, once each and in seq order, whoever wrote it', async () => {

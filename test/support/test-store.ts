@@ -34,3 +34,11 @@ export async function openTestStore(backend: BackendName): Promise<TestStore> {
     },
   };
 }
+
+/** One more writer (a node, a CLI process) on an existing database: its own connection, store and recorder. */
+export async function openWriter(url: string, clock: ManualClock): Promise<{ db: SqlDatabase; store: SqlAuditStore; recorder: AuditRecorder }> {
+  const db = await openDatabase(url);
+  await migrate(db, () => clock.now());
+  const store = new SqlAuditStore(db, () => clock.now());
+  return { db, store, recorder: new AuditRecorder(new Catalog(), store) };
+}
