@@ -7,7 +7,7 @@ import { AuthService } from './auth/auth.service.js';
 import { SessionStore } from './auth/session.store.js';
 import { Catalog } from './catalog/catalog.js';
 import type { Clock } from './lib/clock.js';
-import { SecretBox } from './lib/secret-box.js';
+import { ALERT_RULE_SECRETS, SealedBox } from './lib/sealed-box.js';
 import { SettingsService } from './settings/settings.service.js';
 import { SettingsStore } from './settings/settings.store.js';
 import { migrate } from './store/migrator.js';
@@ -77,7 +77,7 @@ export async function openCore(options: { databaseUrl: string; clock: Clock; sec
   const tokenStore = new TokenStore(db);
   const sessions = new SessionStore(db);
   const settings = new SettingsService(new SettingsStore(db), recorder, clock);
-  const ruleStore = new AlertRuleStore(db, new SecretBox(options.secretKey, 'alert-rule-secrets:v1'));
+  const ruleStore = new AlertRuleStore(db, new SealedBox(options.secretKey, ALERT_RULE_SECRETS));
   const outbox = new OutboxStore(db);
   const webhooks = new DeliveryDispatcher({ outbox, rules: ruleStore, audit: auditStore, catalog, clock, metrics });
   auditStore.onInsert(webhooks.enqueue);

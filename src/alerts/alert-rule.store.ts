@@ -1,5 +1,5 @@
 import type { Severity } from '../catalog/event-definitions.js';
-import type { SecretBox } from '../lib/secret-box.js';
+import type { SealedBox } from '../lib/sealed-box.js';
 import type { SqlExecutor } from '../store/sql-database.js';
 import type { AlertChannel, AlertRule, SyslogChannel, WebhookFormat } from './alert-rule.js';
 
@@ -20,7 +20,7 @@ type SyslogSettings = Omit<SyslogChannel, 'type'>;
 export class AlertRuleStore {
   constructor(
     private readonly db: SqlExecutor,
-    private readonly box: SecretBox,
+    private readonly box: SealedBox,
   ) {}
 
   async list(): Promise<AlertRule[]> {
@@ -64,14 +64,14 @@ export class AlertRuleStore {
   private toChannel(r: Row): AlertChannel {
     if (r.channel_type === 'syslog') {
       if (!r.channel_enc) throw new Error(`alert rule ${r.id}: syslog settings are missing`);
-      return { type: 'syslog', ...(JSON.parse(this.box.open(r.channel_enc)) as SyslogSettings) };
+      return { type: 'syslog', ...(JSON.parse(this.box.openText(r.channel_enc)) as SyslogSettings) };
     }
     return {
       type: 'webhook',
-      url: this.box.open(r.url),
+      url: this.box.openText(r.url),
       format: r.format as WebhookFormat,
-      headers: r.headers_enc ? (JSON.parse(this.box.open(r.headers_enc)) as Record<string, string>) : {},
-      secret: r.secret_enc ? this.box.open(r.secret_enc) : null,
+      headers: r.headers_enc ? (JSON.parse(this.box.openText(r.headers_enc)) as Record<string, string>) : {},
+      secret: r.secret_enc ? this.box.openText(r.secret_enc) : null,
     };
   }
 

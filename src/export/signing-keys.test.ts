@@ -8,7 +8,7 @@ import type { TestDatabase } from '../../test/support/backends.js';
 import { keyIdFor } from './ed25519-keys.js';
 import { manifestSignatureMatches, signManifest } from './manifest-signing.js';
 import { SigningKeyError, SigningKeys } from './signing-keys.js';
-import { KeyUnwrapError, unwrapKey, wrapKey } from './key-wrap.js';
+import { KeyUnwrapError, unwrapKey, wrapKey } from '../lib/sealed-box.js';
 
 const SECRET = 'signing-keys-test-secret-0123456789abcdef';
 

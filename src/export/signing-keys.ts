@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { AppError } from '../lib/errors.js';
 import type { SqlDatabase } from '../store/sql-database.js';
 import { keyIdFor, privateKeyFromSeed, rawPublicKey, seedOf } from './ed25519-keys.js';
-import { KeyUnwrapError, unwrapKey, wrapKey } from './key-wrap.js';
+import { KeyUnwrapError, unwrapKey, wrapKey } from '../lib/sealed-box.js';
 import type { ManifestSigner } from './manifest-signing.js';
 import type { SigningKeyRow } from './signing-key.store.js';
 import { SigningKeyStore } from './signing-key.store.js';

@@ -2,19 +2,12 @@ import { hostname } from 'node:os';
 import type { SyslogChannel } from '../alerts/alert-rule.js';
 import type { AuditEntryJson } from '../audit/audit-entry.js';
 import type { ChannelSender, DeliveryTarget, SendResult } from './channel-sender.js';
+import { failureReason } from './channel-sender.js';
 import type { SyslogConnectionOptions } from './syslog-connection.js';
 import { SyslogConnection } from './syslog-connection.js';
 import { octetCountingFrame, syslogMessage } from './syslog-message.js';
 
 const DEFAULTS: SyslogConnectionOptions = { connectTimeoutMs: 10_000, writeTimeoutMs: 10_000, idleMs: 10 * 60_000 };
-
-/** Why a send failed: the error code (ECONNREFUSED…), with the message when it adds to it (TLS). */
-function reason(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown };
-  const message = typeof e.message === 'string' ? e.message : String(err);
-  if (typeof e.code !== 'string') return message;
-  return message.includes(e.code) ? e.code : `${e.code}: ${message}`;
-}
 
 /**
  * Syslog deliveries: one connection per rule, kept open and reused; a connection that failed,
@@ -38,7 +31,7 @@ export class SyslogSender implements ChannelSender<SyslogChannel> {
       await connection.write(frame);
       return { ok: true, status: null, error: null };
     } catch (err) {
-      return { ok: false, status: null, error: `could not deliver: ${reason(err)}`.slice(0, 500) };
+      return { ok: false, status: null, error: `could not deliver: ${failureReason(err)}`.slice(0, 500) };
     }
   }
 

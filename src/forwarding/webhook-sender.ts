@@ -1,6 +1,7 @@
 import type { WebhookChannel } from '../alerts/alert-rule.js';
 import type { AuditEntryJson } from '../audit/audit-entry.js';
 import type { DeliveryTarget, SendResult } from './channel-sender.js';
+import { failureReason } from './channel-sender.js';
 import { signatureHeader, webhookBody } from './webhook-payload.js';
 
 export type { SendResult } from './channel-sender.js';
@@ -18,8 +19,27 @@ export async function sendWebhook(rule: DeliveryTarget<WebhookChannel>, entry: A
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, error: null };
     return { ok: false, status: res.status, error: `receiver answered HTTP ${res.status}` };
   } catch (err) {
-    const e = err as { name?: string; cause?: { code?: string } };
-    const reason = e.name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000} s` : (e.cause?.code ?? e.name ?? 'network error');
-    return { ok: false, status: null, error: `could not deliver: ${reason}` };
+    return { ok: false, status: null, error: `could not deliver: ${redacted(reasonOf(err, rule.channel.url), rule.channel)}`.slice(0, 500) };
   }
+}
+
+function reasonOf(err: unknown, url: string): string {
+  if ((err as { name?: unknown } | null)?.name === 'TimeoutError') return `no answer within ${TIMEOUT_MS / 1000} s`;
+  const reason = failureReason(err);
+  // fetch refuses the ports of the Fetch standard's block list (e.g. 9, 25, 6000) before connecting.
+  if (reason === 'bad port') return `port ${URL.canParse(url) ? new URL(url).port : '?'} is blocked by fetch (bad port)`;
+  return reason;
+}
+
+/** The reason without anything secret of the channel: the URL's path, query and credentials, header values, the signing secret. */
+function redacted(text: string, channel: WebhookChannel): string {
+  const secrets: string[] = [channel.url, ...Object.values(channel.headers)];
+  if (channel.secret) secrets.push(channel.secret);
+  if (URL.canParse(channel.url)) {
+    const u = new URL(channel.url);
+    secrets.push(u.href, u.username, u.password, u.search, u.hash, u.pathname === '/' ? '' : u.pathname);
+  }
+  let out = text;
+  for (const s of secrets.filter((v) => v.length >= 3).sort((a, b) => b.length - a.length)) out = out.split(s).join('[redacted]');
+  return out;
 }

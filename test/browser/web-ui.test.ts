@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiSession, attemptLogin } from './support/api-session.js';
 import type { TestBrowser } from './support/browser.js';
@@ -42,6 +42,9 @@ async function signIn(context: BrowserContext, username: string, password: strin
 /** The seq of every entry row on screen, top to bottom. */
 const shownSeqs = (page: Page): Promise<number[]> => page.evaluate(`[...document.querySelectorAll('tr.entry-row')].map((r) => Number(r.getAttribute('data-seq')))`);
 const urlParams = (page: Page): URLSearchParams => new URL(page.url()).searchParams;
+
+/** Whether the element has the keyboard focus. */
+const focused = (locator: Locator): Promise<boolean> => locator.evaluate((el: { ownerDocument: { activeElement: unknown } }) => el === el.ownerDocument.activeElement);
 
 /** Whether the focused element shows a focus ring (keyboard users must see where they are). */
 const focusVisible = (page: Page): Promise<{ tag: string; name: string; outline: string }> =>
@@ -391,6 +394,19 @@ describe('web UI (Chromium)', () => {
       expect(await page.getByTestId('new-token').textContent()).toMatch(/^tm_/);
       await screenshot(page, 'tokens');
 
+      // Revoke asks first; Escape cancels and gives focus back to the Revoke button.
+      const tokenRow = page.getByRole('row', { name: /siem-reader/ });
+      await tokenRow.getByRole('button', { name: 'Revoke', exact: true }).click();
+      const confirmRevoke = tokenRow.getByRole('group', { name: 'Confirm revoking siem-reader' });
+      expect(await focused(confirmRevoke.getByRole('button', { name: 'Yes, revoke' }))).toBe(true);
+      await page.keyboard.press('Escape');
+      await confirmRevoke.waitFor({ state: 'detached' });
+      expect(await focused(tokenRow.getByRole('button', { name: 'Revoke', exact: true }))).toBe(true);
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Enter');
+      await page.getByRole('status').filter({ hasText: 'Token siem-reader revoked.' }).waitFor();
+      await tokenRow.getByText(/^revoked /).waitFor();
+
       await page.getByRole('link', { name: 'Subscriptions' }).click();
       await page.getByLabel('Subscription ID').fill('not-a-guid');
       await page.getByRole('button', { name: 'Add subscription' }).click();
@@ -399,6 +415,14 @@ describe('web UI (Chromium)', () => {
       await page.getByLabel('Display name (optional)').fill('Production');
       await page.getByRole('button', { name: 'Add subscription' }).click();
       await page.getByRole('status').filter({ hasText: 'Subscription Production added.' }).waitFor();
+      const subRow = page.getByRole('row', { name: /Production/ });
+      await subRow.getByRole('button', { name: 'Remove' }).click();
+      await subRow.getByRole('button', { name: 'Cancel' }).click();
+      expect(await focused(subRow.getByRole('button', { name: 'Remove' }))).toBe(true);
+      await subRow.getByRole('button', { name: 'Remove' }).click();
+      await subRow.getByRole('group', { name: 'Confirm removing Production' }).getByRole('button', { name: 'Yes, remove' }).click();
+      await page.getByRole('status').filter({ hasText: 'Subscription Production removed.' }).waitFor();
+      expect((await admin.json<{ subscriptions: Array<{ subscription_id: string }> }>('GET', '/api/subscriptions')).subscriptions.map((x) => x.subscription_id)).not.toContain('6f1c2b7e-8f0a-4a51-9d0e-2b9c1e3f4a5b');
     });
 
     it('fits 1280×800 and 390×844 on every page without sideways scrolling', async () => {

@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCore } from '../../src/app.js';
 import type { Core } from '../../src/app.js';
@@ -97,6 +99,51 @@ for (const backend of BACKENDS) {
       expect(JSON.parse(receiver.calls[0]!.body)).toMatchObject({ entry: { action: 'alert.rule.tested', seq: 0 } });
       const tested = (await core.auditStore.page({ actions: ['alert.rule.tested'] }, { order: 'newest', limit: 1 })).items[0]!;
       expect(JSON.parse(tested.detailsJson)).toMatchObject({ rule_id: rule.id, result: 'delivered', status: 200 });
+    });
+
+    it('names the connection error of a failed delivery (test event and health), without the URL’s token or header values', async () => {
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const port = (closed.address() as AddressInfo).port;
+      await new Promise<void>((resolve) => closed.close(() => resolve()));
+      const url = `http://127.0.0.1:${port}/hooks/path-token-123?token=url-token-456`;
+      const rule = await core.alertRules.create({ name: 'down', event_types: ['rotation.*'], channel: { type: 'webhook', url, secret: RULE_SECRET, headers: { Authorization: 'Bearer header-token-789' } } }, ctx);
+      const refused = `could not deliver: ECONNREFUSED 127.0.0.1:${port}`;
+      expect(await core.deliveries.sendTest(rule.id, ctx)).toEqual({ delivered: false, status: null, error: refused });
+      const tested = (await core.auditStore.page({ actions: ['alert.rule.tested'] }, { order: 'newest', limit: 1 })).items[0]!;
+      expect(JSON.parse(tested.detailsJson)).toMatchObject({ rule_id: rule.id, result: refused });
+
+      await core.recorder.recordBatch([buildEvent('rotation.failed')]);
+      expect(await core.webhooks.deliverDue()).toBe(1);
+      const report = await core.deliveries.forRule(rule.id);
+      expect(report.health).toMatchObject({ pending: 1, consecutive_failures: 1, last_error: refused });
+      const everything = JSON.stringify([report, tested]);
+      for (const secret of ['path-token-123', 'url-token-456', 'header-token-789', RULE_SECRET]) expect(everything).not.toContain(secret);
+
+      // fetch refuses ports of the Fetch standard's block list before connecting: say so, not "TypeError".
+      const blocked = await core.alertRules.create({ name: 'blocked', event_types: ['auth.*'], channel: { type: 'webhook', url: 'http://127.0.0.1:9/hook?token=url-token-456' } }, ctx);
+      expect(await core.deliveries.sendTest(blocked.id, ctx)).toMatchObject({ delivered: false, error: 'could not deliver: port 9 is blocked by fetch (bad port)' });
+      const unknownHost = await core.alertRules.create({ name: 'nxdomain', event_types: ['auth.*'], channel: { type: 'webhook', url: 'http://trailmark-no-such-host.invalid/hook' } }, ctx);
+      expect((await core.deliveries.sendTest(unknownHost.id, ctx)).error).toMatch(/^could not deliver: (ENOTFOUND|EAI_AGAIN) trailmark-no-such-host\.invalid$/);
+    });
+
+    it('names a TLS failure', async () => {
+      const sockets: Socket[] = [];
+      const plain = createServer((socket) => {
+        sockets.push(socket);
+        socket.write('hello\r\n');
+      });
+      await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (plain.address() as AddressInfo).port;
+        const rule = await core.alertRules.create({ name: 'tls', event_types: ['auth.*'], channel: { type: 'webhook', url: `https://127.0.0.1:${port}/in` } }, ctx);
+        const { error } = await core.deliveries.sendTest(rule.id, ctx);
+        expect(error).toMatch(/^could not deliver: ERR_SSL_\w+: .*wrong version number/);
+        expect(error).not.toContain('TypeError');
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise<void>((resolve) => plain.close(() => resolve()));
+      }
     });
   });
 }

@@ -5,6 +5,7 @@ import { api, messageOf } from '../lib/api';
 import { local } from '../lib/format';
 import type { AlertRule, Catalog, Deliveries } from '../lib/types';
 import { canManage } from '../lib/types';
+import { ConfirmAction } from '../ui/confirm-action';
 import { Notice, ResultNotice } from '../ui/notice';
 import { Page } from '../ui/page';
 import { useAction } from '../ui/use-action';
@@ -67,7 +68,7 @@ function DeliveriesPanel({ rule }: { rule: AlertRule }) {
 }
 
 function RuleCard({ rule, manage, catalog, action }: { rule: AlertRule; manage: boolean; catalog: Catalog | undefined; action: ReturnType<typeof useAction> }) {
-  const [mode, setMode] = useState<'view' | 'edit' | 'delete'>('view');
+  const [mode, setMode] = useState<'view' | 'edit'>('view');
   const [showDeliveries, setShowDeliveries] = useState(false);
   const test = async (): Promise<void> => {
     let outcome: { delivered: boolean; status: number | null; error: string | null } | null = null;
@@ -119,21 +120,15 @@ function RuleCard({ rule, manage, catalog, action }: { rule: AlertRule; manage: 
                 <button type="button" className="button small" disabled={action.busy} onClick={() => void test()}>
                   Send test event
                 </button>
-                <button type="button" className="button small danger" onClick={() => setMode('delete')}>
-                  Delete
-                </button>
+                <ConfirmAction
+                  label="Delete"
+                  question={`Delete ${rule.name}?`}
+                  confirmLabel="Yes, delete"
+                  groupLabel={`Confirm deleting ${rule.name}`}
+                  busy={action.busy}
+                  onConfirm={() => action.run(() => api('DELETE', `/api/alert-rules/${rule.id}`), `Rule ${rule.name} deleted.`)}
+                />
               </>
-            )}
-            {mode === 'delete' && (
-              <span className="row-form" role="group" aria-label={`Confirm deleting ${rule.name}`}>
-                Delete {rule.name}?
-                <button type="button" className="button small danger" autoFocus disabled={action.busy} onClick={() => void action.run(() => api('DELETE', `/api/alert-rules/${rule.id}`), `Rule ${rule.name} deleted.`)}>
-                  Yes, delete
-                </button>
-                <button type="button" className="button small" onClick={() => setMode('view')}>
-                  Cancel
-                </button>
-              </span>
             )}
             <button type="button" className="button small" aria-expanded={showDeliveries} onClick={() => setShowDeliveries((s) => !s)}>
               Recent deliveries

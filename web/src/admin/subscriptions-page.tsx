@@ -6,6 +6,7 @@ import { api, messageOf } from '../lib/api';
 import { local } from '../lib/format';
 import type { Subscription } from '../lib/types';
 import { canManage } from '../lib/types';
+import { ConfirmAction } from '../ui/confirm-action';
 import { Notice, ResultNotice } from '../ui/notice';
 import { Page } from '../ui/page';
 import { useAction } from '../ui/use-action';
@@ -18,7 +19,6 @@ export function SubscriptionsPage() {
   const subs = useQuery({ queryKey: ['subscriptions'], queryFn: ({ signal }) => api<{ subscriptions: Subscription[] }>('GET', '/api/subscriptions', undefined, signal).then((r) => r.subscriptions) });
   const action = useAction(['subscriptions']);
   const [formError, setFormError] = useState<string | null>(null);
-  const [confirm, setConfirm] = useState<string | null>(null);
 
   const add = async (e: FormEvent<HTMLFormElement>): Promise<void> => {
     e.preventDefault();
@@ -88,21 +88,14 @@ export function SubscriptionsPage() {
                     </td>
                     {manage && (
                       <td className="row-actions">
-                        {confirm === s.subscription_id ? (
-                          <span className="row-form" role="group" aria-label="Confirm removal">
-                            Stop watching?
-                            <button type="button" className="button small danger" autoFocus disabled={action.busy} onClick={() => void action.run(() => api('DELETE', `/api/subscriptions/${s.subscription_id}`), `Subscription ${s.display_name ?? s.subscription_id} removed.`).then(() => setConfirm(null))}>
-                              Yes, remove
-                            </button>
-                            <button type="button" className="button small" onClick={() => setConfirm(null)}>
-                              Cancel
-                            </button>
-                          </span>
-                        ) : (
-                          <button type="button" className="button small danger" onClick={() => setConfirm(s.subscription_id)}>
-                            Remove
-                          </button>
-                        )}
+                        <ConfirmAction
+                          label="Remove"
+                          question="Stop watching?"
+                          confirmLabel="Yes, remove"
+                          groupLabel={`Confirm removing ${s.display_name ?? s.subscription_id}`}
+                          busy={action.busy}
+                          onConfirm={() => action.run(() => api('DELETE', `/api/subscriptions/${s.subscription_id}`), `Subscription ${s.display_name ?? s.subscription_id} removed.`)}
+                        />
                       </td>
                     )}
                   </tr>

@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api, messageOf } from '../lib/api';
 import { local } from '../lib/format';
 import type { ApiToken } from '../lib/types';
+import { ConfirmAction } from '../ui/confirm-action';
 import { Notice, ResultNotice } from '../ui/notice';
 import { Page } from '../ui/page';
 import { useAction } from '../ui/use-action';
@@ -18,7 +19,6 @@ export function TokensPage() {
   const action = useAction(['tokens']);
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
-  const [confirm, setConfirm] = useState<string | null>(null);
 
   const create = async (e: FormEvent<HTMLFormElement>): Promise<void> => {
     e.preventDefault();
@@ -115,20 +115,15 @@ export function TokensPage() {
                     <td className="row-actions">
                       {t.revoked_at ? (
                         <span className="badge sev-warning">revoked {t.revoked_at.slice(0, 10)}</span>
-                      ) : confirm === t.id ? (
-                        <span className="row-form" role="group" aria-label={`Confirm revoking ${t.name}`}>
-                          Revoke {t.name}?
-                          <button type="button" className="button small danger" autoFocus disabled={action.busy} onClick={() => void action.run(() => api('DELETE', `/api/tokens/${t.id}`), `Token ${t.name} revoked.`).then(() => setConfirm(null))}>
-                            Yes, revoke
-                          </button>
-                          <button type="button" className="button small" onClick={() => setConfirm(null)}>
-                            Cancel
-                          </button>
-                        </span>
                       ) : (
-                        <button type="button" className="button small danger" onClick={() => setConfirm(t.id)}>
-                          Revoke
-                        </button>
+                        <ConfirmAction
+                          label="Revoke"
+                          question={`Revoke ${t.name}?`}
+                          confirmLabel="Yes, revoke"
+                          groupLabel={`Confirm revoking ${t.name}`}
+                          busy={action.busy}
+                          onConfirm={() => action.run(() => api('DELETE', `/api/tokens/${t.id}`), `Token ${t.name} revoked.`)}
+                        />
                       )}
                     </td>
                   </tr>

@@ -6,6 +6,7 @@ import { api, messageOf } from '../lib/api';
 import { local, utc } from '../lib/format';
 import type { Role, User } from '../lib/types';
 import { ROLES } from '../lib/types';
+import { ConfirmAction } from '../ui/confirm-action';
 import { Notice, ResultNotice } from '../ui/notice';
 import { Page } from '../ui/page';
 import { useAction } from '../ui/use-action';
@@ -67,7 +68,7 @@ function CreateUser({ onCreate, busy }: { onCreate: (body: { username: string; p
 }
 
 function UserRow({ user, self, run, busy }: { user: User; self: boolean; run: ReturnType<typeof useAction>['run']; busy: boolean }) {
-  const [mode, setMode] = useState<'idle' | 'password' | 'delete'>('idle');
+  const [mode, setMode] = useState<'idle' | 'password'>('idle');
   const patch = (body: Record<string, unknown>, done: string) => run(() => api('PATCH', `/api/users/${user.id}`, body), done);
   const resetPassword = async (e: FormEvent<HTMLFormElement>): Promise<void> => {
     e.preventDefault();
@@ -111,9 +112,15 @@ function UserRow({ user, self, run, busy }: { user: User; self: boolean; run: Re
             <button type="button" className="button small" disabled={busy} onClick={() => void patch({ disabled: !user.disabled }, `${user.username} is ${user.disabled ? 'enabled' : 'disabled'}.`)}>
               {user.disabled ? 'Enable' : 'Disable'}
             </button>
-            <button type="button" className="button small danger" disabled={busy || self} onClick={() => setMode('delete')}>
-              Delete
-            </button>
+            <ConfirmAction
+              label="Delete"
+              question={`Delete ${user.username}?`}
+              confirmLabel="Yes, delete"
+              groupLabel={`Confirm deleting ${user.username}`}
+              busy={busy}
+              disabled={busy || self}
+              onConfirm={() => run(() => api('DELETE', `/api/users/${user.id}`), `${user.username} was deleted.`)}
+            />
           </>
         )}
         {mode === 'password' && (
@@ -126,17 +133,6 @@ function UserRow({ user, self, run, busy }: { user: User; self: boolean; run: Re
               Cancel
             </button>
           </form>
-        )}
-        {mode === 'delete' && (
-          <span className="row-form" role="group" aria-label={`Confirm deleting ${user.username}`}>
-            Delete {user.username}?
-            <button type="button" className="button small danger" autoFocus disabled={busy} onClick={() => void run(() => api('DELETE', `/api/users/${user.id}`), `${user.username} was deleted.`)}>
-              Yes, delete
-            </button>
-            <button type="button" className="button small" onClick={() => setMode('idle')}>
-              Cancel
-            </button>
-          </span>
         )}
       </td>
     </tr>
