@@ -39,7 +39,7 @@ export class SigningKeyError extends AppError {
  * Ed25519 keys that sign export manifests. Invariants: a key is created only when no
  * current key exists — a key that fails to decrypt is an error, never a reason to make a new
  * one (that would silently orphan the old exports' trust); retired keys stay listed so old
- * exports keep verifying; private keys are stored only encrypted (see key-wrap.ts).
+ * exports keep verifying; private keys are stored only encrypted (see lib/sealed-box.ts).
  */
 export class SigningKeys {
   private readonly store: SigningKeyStore;
