@@ -12,7 +12,7 @@ import type { CsvExportOptions, CsvExportResult } from './csv-export.js';
 import { CsvExport } from './csv-export.js';
 import { BUNDLE_CSV_NAME } from './export-format.js';
 import { embedDeflatedFile } from './pdf-embedded-file.js';
-import { BUNDLE_FONTS } from './pdf-fonts.js';
+import { bundleFonts } from './pdf-fonts.js';
 import type { BundleFacts } from './pdf-pages.js';
 import { drawAssertionPage, drawCoverPage } from './pdf-pages.js';
 
@@ -59,7 +59,7 @@ export class EvidenceBundle {
       displayTitle: true,
       info: { Title: 'Trailmark audit evidence bundle', Creator: `Trailmark ${this.facts.trailmarkVersion}`, Producer: 'Trailmark (PDFKit)', CreationDate: exportedAt },
     });
-    for (const [name, path] of Object.entries(BUNDLE_FONTS)) doc.registerFont(name, path);
+    for (const [name, font] of Object.entries(bundleFonts())) doc.registerFont(name, font as unknown as Buffer);
     const write = async (): Promise<void> => {
       drawCoverPage(doc, this.facts);
       drawAssertionPage(doc, this.facts);
