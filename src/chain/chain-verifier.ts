@@ -1,7 +1,6 @@
 import type { StoredEntry } from '../audit/audit-entry.js';
 import { chainHash } from './entry-hash.js';
-import type { EntryTuple } from './entry-tuple.js';
-import { T_HASH, T_OCCURRED_AT, T_PREV_HASH, T_SEQ, T_TS } from './entry-tuple.js';
+import type { ChainLink } from './entry-tuple.js';
 
 /** Where verification starts: genesis, or the checkpoint left by a retention purge. */
 export interface ChainAnchor {
@@ -42,13 +41,13 @@ export class ChainVerifier {
   }
 
   /**
-   * Feeds the next entry as read in array mode, with its hash already computed from its own
+   * Feeds the next entry as its link fields, with its hash already computed from its own
    * `prev_hash` (`digests` at `at`, 32 bytes; unread unless the earlier checks pass, and
    * then `prev_hash` is the previous entry's hash, so it is the hash `push` computes).
    * Same checks in the same order as `push`.
    */
-  pushTuple(r: EntryTuple, digests: Buffer, at: number): boolean {
-    return this.check(r[T_SEQ], r[T_PREV_HASH], r[T_TS], r[T_OCCURRED_AT], r[T_HASH], () => digests.toString('hex', at, at + 32));
+  pushLink(l: ChainLink, digests: Buffer, at: number): boolean {
+    return this.check(l[0], l[1], l[2], l[3], l[4], () => digests.toString('hex', at, at + 32));
   }
 
   private check(seq: number, prevHash: string, ts: number, occurredAt: number | null, hash: string, computed: () => string): boolean {

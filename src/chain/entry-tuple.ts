@@ -21,6 +21,13 @@ export const T_OCCURRED_AT = 3;
 export const T_PREV_HASH = 19;
 export const T_HASH = 20;
 
+/** What the chain checks need of a row once its canonical bytes are written: small, so it is cheap to hold while the row is hashed. */
+export type ChainLink = readonly [seq: number, prev_hash: string, ts: number, occurred_at: number | null, hash: string];
+
+export function linkOf(r: EntryTuple): ChainLink {
+  return [r[T_SEQ], r[T_PREV_HASH], r[T_TS], r[T_OCCURRED_AT], r[T_HASH]];
+}
+
 export function tupleToEntry(r: EntryTuple): StoredEntry {
   return {
     seq: r[0],

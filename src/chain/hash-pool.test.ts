@@ -56,6 +56,17 @@ describe('HashPool', () => {
     expect((await pool.hash(next.batch)).digests.equals(next.expected)).toBe(true);
   });
 
+  it('stops idle workers, and starts new ones for the next job', async () => {
+    pool = new HashPool(2, undefined, 50);
+    const first = batch(20);
+    expect((await pool.hash(first.batch)).digests.equals(first.expected)).toBe(true);
+    expect(pool.threads.length).toBe(2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(pool.threads.length).toBe(0);
+    const next = batch(20);
+    expect((await pool.hash(next.batch)).digests.equals(next.expected)).toBe(true);
+  });
+
   it('fails the job when the worker throws', async () => {
     pool = new HashPool(1, `require('node:worker_threads').parentPort.on('message', () => { throw new Error('boom'); });`);
     await expect(pool.hash(batch(5).batch)).rejects.toThrow(/hashing worker failed: boom/);

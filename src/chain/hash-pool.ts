@@ -81,13 +81,17 @@ class HashWorker {
   constructor(
     private readonly worker: Worker,
     private readonly onDead: (w: HashWorker) => void,
+    private readonly onIdle: () => void,
   ) {
     worker.unref();
     worker.on('message', (m: { id: number; digests?: ArrayBuffer; spare?: ArrayBuffer; error?: string }) => {
       const job = this.jobs.get(m.id);
       if (!job) return;
       this.jobs.delete(m.id);
-      if (this.jobs.size === 0) worker.unref();
+      if (this.jobs.size === 0) {
+        worker.unref();
+        this.onIdle();
+      }
       if (m.digests && m.spare) job.resolve({ digests: Buffer.from(m.digests), spare: m.spare });
       else job.reject(new Error(`a hashing worker failed: ${m.error ?? 'no result'}`));
     });
@@ -144,13 +148,20 @@ function movable(view: Uint8Array | Uint32Array): Uint8Array<ArrayBuffer> | Uint
 export class HashPool implements BatchHasher {
   private readonly workers: HashWorker[] = [];
   private nextId = 1;
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly size: number,
     private readonly source: string = WORKER_SOURCE,
+    /** Workers stop after this long without work (their memory goes back to the system); the next job starts new ones. */
+    private readonly idleMs = 5_000,
   ) {}
 
   hash(batch: HashBatch): Promise<HashedBatch> {
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
     return new Promise<HashedBatch>((resolve, reject) => {
       this.pick().post(this.nextId++, batch, { resolve, reject });
     });
@@ -168,11 +179,20 @@ export class HashPool implements BatchHasher {
 
   private pick(): HashWorker {
     while (this.workers.length < this.size) {
-      this.workers.push(new HashWorker(new Worker(this.source, { eval: true }), (dead) => this.forget(dead)));
+      this.workers.push(new HashWorker(new Worker(this.source, { eval: true }), (dead) => this.forget(dead), () => this.idled()));
     }
     let best = this.workers[0]!;
     for (const w of this.workers) if (w.jobs.size < best.jobs.size) best = w;
     return best;
+  }
+
+  private idled(): void {
+    if (this.idleTimer || this.workers.some((w) => w.jobs.size > 0)) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.workers.every((w) => w.jobs.size === 0)) void this.close();
+    }, this.idleMs);
+    this.idleTimer.unref();
   }
 
   private forget(dead: HashWorker): void {

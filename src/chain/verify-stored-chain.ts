@@ -2,8 +2,8 @@ import type { AuditStore } from '../audit/audit.store.js';
 import type { ChainAnchor, ChainVerification } from './chain-verifier.js';
 import { ChainVerifier, isTime } from './chain-verifier.js';
 import { canonicalTuple } from './entry-hash.js';
-import type { EntryTuple } from './entry-tuple.js';
-import { T_HASH, T_OCCURRED_AT, T_PREV_HASH, T_SEQ, T_TS } from './entry-tuple.js';
+import type { ChainLink, EntryTuple } from './entry-tuple.js';
+import { linkOf, T_OCCURRED_AT, T_PREV_HASH, T_TS } from './entry-tuple.js';
 import type { BatchHasher, HashBatch, HashedBatch } from './hash-pool.js';
 import { IN_THREAD, sharedHashPool } from './hash-pool.js';
 
@@ -45,21 +45,23 @@ export async function verifyStoredChain(store: AuditStore, options: VerifyOption
   try {
     verifier = new ChainVerifier(anchor);
     const hasher = head.seq - anchor.seq >= parallelFrom ? (opts.pool ?? sharedHashPool()) : IN_THREAD;
-    const inFlight: Array<{ rows: EntryTuple[]; hashed: Promise<HashedBatch> }> = [];
+    // Only the link fields wait for the hashes: the rest of each row is garbage as soon as its
+    // bytes are laid out, young enough to be collected cheaply.
+    const inFlight: Array<{ links: ChainLink[]; hashed: Promise<HashedBatch> }> = [];
     /** Byte buffers of finished batches, written again by the next ones (at most IN_FLIGHT + 1 exist). */
     const spares: ArrayBuffer[] = [];
     let n = 0;
     /** Checks the oldest hashed batch; false once the chain is broken. */
     const checkOldest = async (): Promise<boolean> => {
-      const { rows, hashed } = inFlight.shift()!;
+      const { links, hashed } = inFlight.shift()!;
       const { digests: d, spare } = await hashed;
       spares.push(spare);
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        if (!verifier.pushTuple(row, d, i * 32)) return false;
-        const seq = row[T_SEQ];
+      for (let i = 0; i < links.length; i++) {
+        const link = links[i]!;
+        if (!verifier.pushLink(link, d, i * 32)) return false;
+        const seq = link[0];
         const signed = expected.size > 0 ? expected.get(seq) : undefined;
-        if (signed !== undefined && signed !== row[T_HASH]) {
+        if (signed !== undefined && signed !== link[4]) {
           checkpointMismatch = { seq, reason: `entry differs from the signed checkpoint at seq ${seq}` };
           return false;
         }
@@ -73,7 +75,7 @@ export async function verifyStoredChain(store: AuditStore, options: VerifyOption
         const hashed = hasher.hash(encodeBatch(rows, spares.pop()));
         // Settled later, in order; a failure surfaces there (or is moot once a break was found).
         hashed.catch(() => undefined);
-        inFlight.push({ rows, hashed });
+        inFlight.push({ links: rows.map(linkOf), hashed });
         if (inFlight.length >= IN_FLIGHT && !(await checkOldest())) {
           going = false;
           break;
