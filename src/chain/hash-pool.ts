@@ -154,7 +154,7 @@ export class HashPool implements BatchHasher {
     private readonly size: number,
     private readonly source: string = WORKER_SOURCE,
     /** Workers stop after this long without work (their memory goes back to the system); the next job starts new ones. */
-    private readonly idleMs = 5_000,
+    private readonly idleMs = 1_000,
   ) {}
 
   hash(batch: HashBatch): Promise<HashedBatch> {
