@@ -43,7 +43,9 @@ parentPort.on('message', (m) => {
       sha256.update(chunk);
       md5.update(chunk);
       size += chunk.length;
-      deflate.write(chunk, () => parentPort.postMessage({ type: 'ack' }));
+      // The memory goes back with the acknowledgement, to carry a later chunk: left here it
+      // would wait for this thread's rare garbage collections.
+      deflate.write(chunk, () => parentPort.postMessage({ type: 'ack', spare: m.data }, [m.data]));
     } else if (m.type === 'end') {
       deflate.end();
     }
@@ -60,8 +62,7 @@ const MAX_PENDING = 4;
  * Writes a CSV export deflated into `path` and hashes it, in a worker thread, so the thread
  * that formats the rows does not also compress and hash them. The output is what
  * `createDeflate({ level: 1 })` and `createHash` give in this thread (the same zlib, the same
- * input in the same order). Chunks handed to `write` are moved to the worker (their memory is
- * unusable afterwards) when they own it, else copied.
+ * input in the same order). Memory stays flat: a few chunk buffers go back and forth.
  */
 export class CsvSpooler {
   private readonly worker: Worker;
@@ -69,6 +70,8 @@ export class CsvSpooler {
   private waiting: (() => void) | null = null;
   private failure: Error | null = null;
   private readonly done: Promise<SpooledCsv>;
+  /** Memory of acknowledged chunks, to copy the next ones into. */
+  private readonly spares: ArrayBuffer[] = [];
 
   constructor(path: string) {
     this.worker = new Worker(SPOOLER_SOURCE, { eval: true, workerData: { path } });
@@ -78,9 +81,10 @@ export class CsvSpooler {
         this.wake();
         reject(this.failure);
       };
-      this.worker.on('message', (m: { type: 'ack' } | ({ type: 'done' } & SpooledCsv) | { type: 'error'; message: string }) => {
+      this.worker.on('message', (m: { type: 'ack'; spare: ArrayBuffer } | ({ type: 'done' } & SpooledCsv) | { type: 'error'; message: string }) => {
         if (m.type === 'ack') {
           this.pending -= 1;
+          this.spares.push(m.spare);
           this.wake();
         } else if (m.type === 'done') {
           resolve({ size: m.size, sha256Hex: m.sha256Hex, md5Hex: m.md5Hex, deflatedLength: m.deflatedLength });
@@ -93,11 +97,13 @@ export class CsvSpooler {
     this.done.catch(() => undefined);
   }
 
-  /** Hands over one chunk; resolves when there is room for the next. */
+  /** Hands over a copy of one chunk; resolves when there is room for the next. */
   async write(chunk: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
-    const own = chunk.buffer instanceof ArrayBuffer && chunk.buffer.byteLength > Buffer.poolSize && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
-    const data = own ? (chunk.buffer as ArrayBuffer) : new Uint8Array(chunk).buffer;
+    // Copied into memory that travels back and forth (at most MAX_PENDING + 1 such buffers).
+    let data = this.spares.pop();
+    if (!data || data.byteLength < chunk.byteLength) data = new ArrayBuffer(Math.max(chunk.byteLength, 256 * 1024));
+    new Uint8Array(data).set(chunk);
     this.pending += 1;
     this.worker.postMessage({ type: 'chunk', data, offset: 0, length: chunk.byteLength }, [data]);
     while (this.pending >= MAX_PENDING && !this.failure) await new Promise<void>((r) => (this.waiting = r));
