@@ -12,7 +12,7 @@ import { VERSION } from '../version.js';
 import { CsvExport } from './csv-export.js';
 import type { CsvExportResult } from './csv-export.js';
 import type { JsonValue } from './export-manifest.js';
-import { prepareEvidenceBundle, warmEvidenceBundle } from './pdf-bundle.js';
+import { prepareEvidenceBundle } from './pdf-bundle.js';
 import type { SigningKeys } from './signing-keys.js';
 
 export type ExportFormat = 'csv' | 'pdf';
@@ -49,10 +49,7 @@ export class ExportService {
       audit: AuditService; store: AuditStore; recorder: AuditRecorder; settings: SettingsService;
       keys: SigningKeys; clock: Clock; secretKey: string; metrics?: Metrics;
     },
-  ) {
-    // Fill pdfkit's and fontkit's first-use caches off the request path (see warmEvidenceBundle).
-    setTimeout(() => void warmEvidenceBundle(), 0).unref();
-  }
+  ) {}
 
   async start(format: ExportFormat, query: ExportFilters, ctx: RequestContext): Promise<ExportDownload> {
     const { audit, store, recorder, settings, keys, clock, secretKey, metrics } = this.deps;

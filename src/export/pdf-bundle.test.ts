@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEntry } from '../audit/audit-entry.js';
 import { openPdfAttachment } from './pdf-attachment-reader.js';
 import type { EvidenceBundle } from './pdf-bundle.js';
-import { prepareEvidenceBundle, warmEvidenceBundle } from './pdf-bundle.js';
+import { prepareEvidenceBundle } from './pdf-bundle.js';
 import { buildManifestInput, buildStoredEntry, exportToBuffer, fromArray, TEST_SECRET_KEY, testSigner } from './testing/export-fixtures.js';
 import { hasTool, run } from './testing/external-tools.js';
 import { verifyExport } from './verify-export.js';
@@ -128,7 +128,6 @@ describe('PDF evidence bundle', () => {
     // Another bundle in between draws other glyphs (its tenant's name) from the same parsed fonts.
     const other = await prepareEvidenceBundle(fromArray(ENTRIES.slice(0, 20)), { manifest: buildManifestInput({ tenant: 'Ünïcödé Gesellschaft ¿ ß ∑ Ωμέγα Жук' }), secretKey: TEST_SECRET_KEY, signer: testSigner(), trailmarkVersion: '9.9.9-test', tmpDir: dir });
     await pipeline(other.render(), createWriteStream(join(dir, 'other.pdf')));
-    await warmEvidenceBundle();
     const again = await readFile((await bundle(ENTRIES, 'again.pdf')).path);
     expect(again.equals(first)).toBe(true);
   });

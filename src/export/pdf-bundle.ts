@@ -8,7 +8,7 @@ import type { StoredEntry } from '../audit/audit-entry.js';
 import type { CsvExportOptions, CsvExportResult } from './csv-export.js';
 import { CsvExport } from './csv-export.js';
 import { CsvSpooler } from './csv-spooler.js';
-import { BUNDLE_CSV_NAME, CSV_FORMAT } from './export-format.js';
+import { BUNDLE_CSV_NAME } from './export-format.js';
 import { embedDeflatedFile } from './pdf-embedded-file.js';
 import { bundleFonts } from './pdf-fonts.js';
 import type { BundleFacts } from './pdf-pages.js';
@@ -89,37 +89,6 @@ function bundleDocument(exportedAt: Date, trailmarkVersion: string): PDFKit.PDFD
   });
   for (const [name, font] of Object.entries(bundleFonts())) doc.registerFont(name, font as unknown as Buffer);
   return doc;
-}
-
-let warming: Promise<void> | null = null;
-
-/**
- * Renders a throwaway bundle's pages once, so the first real PDF export does not pay for
- * what pdfkit and fontkit do on first use (parsing the fonts, decoding glyph metrics, loading
- * the colour profile: about 250 ms here). Runs once per process; meant for start-up, off the
- * request path. Output identical either way: only caches are filled.
- */
-export function warmEvidenceBundle(): Promise<void> {
-  warming ??= new Promise<void>((resolve) => {
-    const doc = bundleDocument(new Date(0), 'warm-up');
-    const facts: BundleFacts = {
-      manifest: {
-        format: CSV_FORMAT, tenant: 'Warm-up tenant ÄÖÜ äöü ß é', exported_at: new Date(0).toISOString(), exported_by: { type: 'system', id: null, name: 'warm-up' },
-        filters: {}, row_count: 0, first_seq: null, last_seq: null, final_hash: '0'.repeat(64), log_head: { seq: 0, hash: '0'.repeat(64) },
-        key_id: 'warm-up', hmac: '0'.repeat(64), signature: 'A'.repeat(86),
-      },
-      csvSha256: '0'.repeat(64), csvBytes: 0, csvName: BUNDLE_CSV_NAME, trailmarkVersion: 'warm-up 0123456789',
-    };
-    doc.on('end', () => resolve()).on('error', () => resolve()).resume();
-    try {
-      drawCoverPage(doc, facts);
-      drawAssertionPage(doc, facts);
-      doc.end();
-    } catch {
-      resolve();
-    }
-  });
-  return warming;
 }
 
 /**
