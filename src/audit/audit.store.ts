@@ -1,5 +1,6 @@
 import type { Severity } from '../catalog/event-definitions.js';
 import type { ChainAnchor } from '../chain/chain-verifier.js';
+import type { EntryTuple } from '../chain/entry-tuple.js';
 import type { SqlExecutor } from '../store/sql-database.js';
 import type { ActorType, PendingEntry, StoredEntry } from './audit-entry.js';
 
@@ -60,6 +61,11 @@ export interface AuditStore {
   iterate(filter: AuditFilter, range?: { fromSeq?: number; toSeq?: number }): AsyncIterable<StoredEntry>;
   head(): Promise<ChainHead>;
   /**
+   * Opens one consistent read of the chain: its state and its stored rows, from the same
+   * snapshot, read without the write lock. The caller must `close()` it.
+   */
+  readChain(): Promise<ChainRead>;
+  /**
    * One consistent reading of the chain's state: the head the writer recorded, the anchor
    * verification starts from (genesis, or the checkpoint left by the last purge), and the
    * highest seq actually stored (a row beyond the head was not written by the writer).
@@ -73,6 +79,14 @@ export interface AuditStore {
   purgeBatch(cutoff: number, batch: number): Promise<{ removed: number; anchor: ChainAnchor } | null>;
   /** How many entries were recorded before `cutoff`. */
   countBefore(cutoff: number): Promise<number>;
+}
+
+/** The chain as of one moment (see `AuditStore.readChain`). */
+export interface ChainRead {
+  readonly state: ChainState;
+  /** Stored rows with `afterSeq < seq <= toSeq` in ascending seq, in array mode, in batches of up to `batchSize`. Once per read. */
+  rows(range: { readonly afterSeq: number; readonly toSeq: number }, batchSize: number): AsyncIterable<EntryTuple[]>;
+  close(): Promise<void>;
 }
 
 export interface ChainState {

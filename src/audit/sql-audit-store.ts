@@ -1,14 +1,17 @@
 import type { ChainAnchor } from '../chain/chain-verifier.js';
 import type { SqlDatabase, SqlExecutor } from '../store/sql-database.js';
 import type { PendingEntry, StoredEntry } from './audit-entry.js';
-import type { AuditFilter, AuditPage, AuditPageResult, AuditStore, ChainHead, ChainState, WithinAppend } from './audit.store.js';
+import type { EntryTuple } from '../chain/entry-tuple.js';
+import { tupleToEntry } from '../chain/entry-tuple.js';
+import type { AuditFilter, AuditPage, AuditPageResult, AuditStore, ChainHead, ChainRead, ChainState, WithinAppend } from './audit.store.js';
 import type { AuditSqlOptions } from './audit-filter-sql.js';
 import { countStatement, countsBySeqRange, filterToSql, pageStatement } from './audit-filter-sql.js';
 import { ChainWriter } from './chain-writer.js';
 import type { EntryRow } from './entry-row.js';
 import { ENTRY_SELECT, rowToEntry } from './entry-row.js';
 
-const ITERATE_BATCH = 2_000;
+/** Rows per streamed batch: small enough that a batch is garbage before the next collection. */
+const ITERATE_BATCH = 512;
 
 /**
  * `AuditStore` over any `SqlDatabase`. The SQL is portable; what differs between SQLite and
@@ -70,18 +73,47 @@ export class SqlAuditStore implements AuditStore {
     return row ? rowToEntry(row) : undefined;
   }
 
+  /**
+   * Matching entries in ascending seq, streamed from one snapshot (a read transaction on a
+   * connection of its own) in array mode, `ITERATE_BATCH` rows at a time; on PostgreSQL the
+   * next batch is read while the current one is consumed.
+   */
   async *iterate(filter: AuditFilter, range: { fromSeq?: number; toSeq?: number } = {}): AsyncIterable<StoredEntry> {
     const { where, params } = filterToSql(filter, this.db.dialect);
-    const toSeq = range.toSeq ?? Number.MAX_SAFE_INTEGER;
-    let after = (range.fromSeq ?? 1) - 1;
-    for (;;) {
-      const rows = await this.db.all<EntryRow>(
-        `SELECT ${ENTRY_SELECT} FROM audit_entries WHERE ${where} AND seq > ? AND seq <= ? ORDER BY seq ASC LIMIT ?`,
-        [...params, after, toSeq, ITERATE_BATCH],
+    const snap = await this.db.snapshot();
+    try {
+      const rows = snap.stream(
+        `SELECT ${ENTRY_SELECT} FROM audit_entries WHERE ${where} AND seq >= ? AND seq <= ? ORDER BY seq ASC`,
+        [...params, range.fromSeq ?? 1, range.toSeq ?? Number.MAX_SAFE_INTEGER],
+        ITERATE_BATCH,
       );
-      for (const row of rows) yield rowToEntry(row);
-      if (rows.length < ITERATE_BATCH) return;
-      after = rows[rows.length - 1]!.seq;
+      for await (const batch of rows) for (const row of batch) yield tupleToEntry(row as EntryTuple);
+    } finally {
+      await snap.close();
+    }
+  }
+
+  async readChain(): Promise<ChainRead> {
+    const snap = await this.db.snapshot();
+    try {
+      const state = await readChainState(snap);
+      let used = false;
+      return {
+        state,
+        rows: (range, batchSize) => {
+          if (used) throw new Error('a chain read streams its rows once');
+          used = true;
+          return snap.stream(
+            `SELECT ${ENTRY_SELECT} FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq ASC`,
+            [range.afterSeq, range.toSeq],
+            batchSize,
+          ) as AsyncIterable<EntryTuple[]>;
+        },
+        close: () => snap.close(),
+      };
+    } catch (err) {
+      await snap.close();
+      throw err;
     }
   }
 
@@ -112,15 +144,19 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async chainState(): Promise<ChainState> {
-    // One statement, so one snapshot: the head and the stored rows are read together.
-    const row = await this.db.get<{ seq: number; hash: string; ts: number; anchor_seq: number; anchor_hash: string; max_seq: number | null }>(
-      'SELECT seq, hash, ts, anchor_seq, anchor_hash, (SELECT MAX(seq) FROM audit_entries) AS max_seq FROM audit_chain_head WHERE id = 1',
-    );
-    if (!row) throw new Error('audit_chain_head is missing: the database was not migrated');
-    return {
-      head: { seq: row.seq, hash: row.hash, ts: row.ts },
-      anchor: { seq: row.anchor_seq, hash: row.anchor_hash },
-      maxStoredSeq: row.max_seq,
-    };
+    return readChainState(this.db);
   }
+}
+
+/** One statement, so one snapshot: the head and the stored rows are read together. */
+async function readChainState(db: Pick<SqlExecutor, 'all'>): Promise<ChainState> {
+  const [row] = await db.all<{ seq: number; hash: string; ts: number; anchor_seq: number; anchor_hash: string; max_seq: number | null }>(
+    'SELECT seq, hash, ts, anchor_seq, anchor_hash, (SELECT MAX(seq) FROM audit_entries) AS max_seq FROM audit_chain_head WHERE id = 1',
+  );
+  if (!row) throw new Error('audit_chain_head is missing: the database was not migrated');
+  return {
+    head: { seq: row.seq, hash: row.hash, ts: row.ts },
+    anchor: { seq: row.anchor_seq, hash: row.anchor_hash },
+    maxStoredSeq: row.max_seq,
+  };
 }

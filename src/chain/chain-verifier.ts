@@ -1,5 +1,6 @@
 import type { StoredEntry } from '../audit/audit-entry.js';
 import { chainHash } from './entry-hash.js';
+import type { ChainLink } from './entry-tuple.js';
 
 /** Where verification starts: genesis, or the checkpoint left by a retention purge. */
 export interface ChainAnchor {
@@ -36,29 +37,42 @@ export class ChainVerifier {
 
   /** Feeds the next entry; returns false once the chain is broken (stop feeding). */
   push(e: StoredEntry): boolean {
+    return this.check(e.seq, e.prev_hash, e.ts, e.occurred_at, e.hash, () => chainHash(this.prevHash, e));
+  }
+
+  /**
+   * Feeds the next entry as its link fields, with its hash already computed from its own
+   * `prev_hash` (`digests` at `at`, 32 bytes; unread unless the earlier checks pass, and
+   * then `prev_hash` is the previous entry's hash, so it is the hash `push` computes).
+   * Same checks in the same order as `push`.
+   */
+  pushLink(l: ChainLink, digests: Buffer, at: number): boolean {
+    return this.check(l[0], l[1], l[2], l[3], l[4], () => digests.toString('hex', at, at + 32));
+  }
+
+  private check(seq: number, prevHash: string, ts: number, occurredAt: number | null, hash: string, computed: () => string): boolean {
     if (this.failure) return false;
-    this.firstSeq ??= e.seq;
+    this.firstSeq ??= seq;
     const expectedSeq = this.prevSeq + 1;
-    if (e.seq !== expectedSeq) {
-      const reason = e.seq > expectedSeq ? `seq ${expectedSeq} is missing (next stored is ${e.seq})` : `seq ${e.seq} is out of order`;
-      this.failure = { seq: Math.min(e.seq, expectedSeq), reason };
+    if (seq !== expectedSeq) {
+      const reason = seq > expectedSeq ? `seq ${expectedSeq} is missing (next stored is ${seq})` : `seq ${seq} is out of order`;
+      this.failure = { seq: Math.min(seq, expectedSeq), reason };
       return false;
     }
-    if (e.prev_hash !== this.prevHash) {
-      this.failure = { seq: e.seq, reason: 'prev_hash does not match the hash of the previous entry' };
+    if (prevHash !== this.prevHash) {
+      this.failure = { seq, reason: 'prev_hash does not match the hash of the previous entry' };
       return false;
     }
-    if (!isTime(e.ts) || (e.occurred_at !== null && !isTime(e.occurred_at))) {
-      this.failure = { seq: e.seq, reason: 'entry holds a time that is not a whole millisecond in the Date range' };
+    if (!isTime(ts) || (occurredAt !== null && !isTime(occurredAt))) {
+      this.failure = { seq, reason: 'entry holds a time that is not a whole millisecond in the Date range' };
       return false;
     }
-    const computed = chainHash(this.prevHash, e);
-    if (computed !== e.hash) {
-      this.failure = { seq: e.seq, reason: 'stored hash does not match the entry contents' };
+    if (computed() !== hash) {
+      this.failure = { seq, reason: 'stored hash does not match the entry contents' };
       return false;
     }
-    this.prevSeq = e.seq;
-    this.prevHash = e.hash;
+    this.prevSeq = seq;
+    this.prevHash = hash;
     this.checked += 1;
     return true;
   }

@@ -4,7 +4,9 @@ import { ACTOR_TYPES } from '../audit/audit-entry.js';
 import { CATEGORIES, SEVERITIES } from '../catalog/event-definitions.js';
 import { canonicalJson } from './canonical-json.js';
 import type { HashableEntry } from './entry-hash.js';
-import { CHAIN_GENESIS, canonicalEntry, chainHash } from './entry-hash.js';
+import { CHAIN_GENESIS, canonicalEntry, canonicalTuple, chainHash } from './entry-hash.js';
+import type { EntryTuple } from './entry-tuple.js';
+import { tupleToEntry } from './entry-tuple.js';
 
 // Expected values below were computed outside this code base, with
 // `printf %s trailmark:audit-chain:v1 | sha256sum` and Python's hashlib + json.dumps(sort_keys=True,
@@ -127,6 +129,34 @@ describe('canonicalEntry', () => {
   it('leaves prev_hash and hash out of the hashed bytes', () => {
     const stored = { ...ENTRY_A, prev_hash: 'a'.repeat(64), hash: 'b'.repeat(64) };
     expect(canonicalEntry(stored)).toBe(CANONICAL_A);
+  });
+});
+
+/** The entry as the drivers return it in array mode (ENTRY_COLUMNS order). */
+function tuple(e: HashableEntry): EntryTuple {
+  return [
+    e.seq, e.id, e.ts, e.occurred_at, e.action, e.category, e.severity, e.actor.type, e.actor.id, e.actor.name,
+    e.resource.type, e.resource.id, e.resource.name, e.description, e.detailsJson, e.source.ip, e.source.user_agent,
+    e.source.token_id, e.request_id, 'a'.repeat(64), 'b'.repeat(64),
+  ];
+}
+
+describe('canonicalTuple', () => {
+  it('writes the known answers from array rows', () => {
+    expect(canonicalTuple(tuple(ENTRY_A))).toBe(CANONICAL_A);
+    expect(canonicalTuple(tuple(ENTRY_B))).toBe(CANONICAL_B);
+  });
+
+  it('equals canonicalEntry of the same entry, row after row (property)', () => {
+    fc.assert(
+      fc.property(fc.array(entryArb, { minLength: 1, maxLength: 8 }), (entries) => {
+        for (const e of entries) {
+          expect(canonicalTuple(tuple(e))).toBe(canonicalEntry(e));
+          expect(canonicalEntry(tupleToEntry(tuple(e)))).toBe(canonicalEntry(e));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { StoredEntry } from '../audit/audit-entry.js';
-import { isoTime } from '../audit/audit-entry.js';
+import type { EntryTuple } from './entry-tuple.js';
+import { IsoTimeFormatter } from './iso-time.js';
 
 /** Starting point of every stored chain: SHA-256 of ASCII "trailmark:audit-chain:v1", hex. */
 export const CHAIN_GENESIS = createHash('sha256').update('trailmark:audit-chain:v1', 'ascii').digest('hex');
@@ -9,6 +10,24 @@ export type HashableEntry = Omit<StoredEntry, 'prev_hash' | 'hash'>;
 
 const q = JSON.stringify;
 const orNull = (v: string | null): string => (v === null ? 'null' : q(v));
+
+/**
+ * `ts` as a JSON string, remembered for the last `ts` seen: an append group shares one `ts`,
+ * so most rows hit it. ISO times hold no character JSON escapes, so quoting is enough.
+ */
+const tsFormat = new IsoTimeFormatter();
+let lastTs = Number.NaN;
+let lastTsText = '""';
+function tsText(ms: number): string {
+  if (ms !== lastTs) {
+    lastTsText = `"${tsFormat.format(ms)}"`;
+    lastTs = ms;
+  }
+  return lastTsText;
+}
+
+const occurredFormat = new IsoTimeFormatter();
+const occurredText = (ms: number | null): string => (ms === null ? 'null' : `"${occurredFormat.format(ms)}"`);
 
 /**
  * The canonical bytes of an entry as hashed in the chain: canonical JSON of
@@ -26,13 +45,35 @@ export function canonicalEntry(e: HashableEntry): string {
     `,"description":${q(e.description)}` +
     `,"details":${e.detailsJson}` +
     `,"id":${q(e.id)}` +
-    `,"occurred_at":${e.occurred_at === null ? 'null' : q(isoTime(e.occurred_at))}` +
+    `,"occurred_at":${occurredText(e.occurred_at)}` +
     `,"request_id":${orNull(e.request_id)}` +
     `,"resource":{"id":${q(e.resource.id)},"name":${orNull(e.resource.name)},"type":${q(e.resource.type)}}` +
     `,"seq":${e.seq}` +
     `,"severity":${q(e.severity)}` +
     `,"source":{"ip":${orNull(e.source.ip)},"token_id":${orNull(e.source.token_id)},"user_agent":${orNull(e.source.user_agent)}}` +
-    `,"ts":${q(isoTime(e.ts))}}`
+    `,"ts":${tsText(e.ts)}}`
+  );
+}
+
+/**
+ * `canonicalEntry` of a row read in array mode, without building the entry object first.
+ * The same template over the same values: a property test holds the two equal.
+ */
+export function canonicalTuple(r: EntryTuple): string {
+  return (
+    `{"action":${q(r[4])}` +
+    `,"actor":{"id":${orNull(r[8])},"name":${orNull(r[9])},"type":${q(r[7])}}` +
+    `,"category":${q(r[5])}` +
+    `,"description":${q(r[13])}` +
+    `,"details":${r[14]}` +
+    `,"id":${q(r[1])}` +
+    `,"occurred_at":${occurredText(r[3])}` +
+    `,"request_id":${orNull(r[18])}` +
+    `,"resource":{"id":${q(r[11])},"name":${orNull(r[12])},"type":${q(r[10])}}` +
+    `,"seq":${r[0]}` +
+    `,"severity":${q(r[6])}` +
+    `,"source":{"ip":${orNull(r[15])},"token_id":${orNull(r[17])},"user_agent":${orNull(r[16])}}` +
+    `,"ts":${tsText(r[2])}}`
   );
 }
 

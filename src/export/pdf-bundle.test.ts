@@ -123,6 +123,15 @@ describe('PDF evidence bundle', () => {
     expect(v.errors[0]?.reason).toMatch(/cross-reference in a stream.*pdfdetach/);
   });
 
+  it('is the same bytes every time for the same entries (the fonts, parsed once per process, are reused)', async () => {
+    const first = await readFile(pdfPath);
+    // Another bundle in between draws other glyphs (its tenant's name) from the same parsed fonts.
+    const other = await prepareEvidenceBundle(fromArray(ENTRIES.slice(0, 20)), { manifest: buildManifestInput({ tenant: 'Ünïcödé Gesellschaft ¿ ß ∑ Ωμέγα Жук' }), secretKey: TEST_SECRET_KEY, signer: testSigner(), trailmarkVersion: '9.9.9-test', tmpDir: dir });
+    await pipeline(other.render(), createWriteStream(join(dir, 'other.pdf')));
+    const again = await readFile((await bundle(ENTRIES, 'again.pdf')).path);
+    expect(again.equals(first)).toBe(true);
+  });
+
   it('fails verification when the embedded CSV is changed', async () => {
     const pdf = await readFile(pdfPath);
     const text = pdf.toString('latin1');

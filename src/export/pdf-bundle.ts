@@ -1,18 +1,16 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createDeflate } from 'node:zlib';
 import PDFDocument from 'pdfkit';
 import type { StoredEntry } from '../audit/audit-entry.js';
 import type { CsvExportOptions, CsvExportResult } from './csv-export.js';
 import { CsvExport } from './csv-export.js';
+import { CsvSpooler } from './csv-spooler.js';
 import { BUNDLE_CSV_NAME } from './export-format.js';
 import { embedDeflatedFile } from './pdf-embedded-file.js';
-import { BUNDLE_FONTS } from './pdf-fonts.js';
+import { bundleFonts } from './pdf-fonts.js';
 import type { BundleFacts } from './pdf-pages.js';
 import { drawAssertionPage, drawCoverPage } from './pdf-pages.js';
 
@@ -51,15 +49,7 @@ export class EvidenceBundle {
     if (this.used) throw new Error('an evidence bundle can be rendered once');
     this.used = true;
     const exportedAt = new Date(this.facts.manifest.exported_at);
-    const doc = new PDFDocument({
-      subset: 'PDF/A-3b',
-      pdfVersion: '1.7',
-      autoFirstPage: false,
-      lang: 'en',
-      displayTitle: true,
-      info: { Title: 'Trailmark audit evidence bundle', Creator: `Trailmark ${this.facts.trailmarkVersion}`, Producer: 'Trailmark (PDFKit)', CreationDate: exportedAt },
-    });
-    for (const [name, path] of Object.entries(BUNDLE_FONTS)) doc.registerFont(name, path);
+    const doc = bundleDocument(exportedAt, this.facts.trailmarkVersion);
     const write = async (): Promise<void> => {
       drawCoverPage(doc, this.facts);
       drawAssertionPage(doc, this.facts);
@@ -87,36 +77,40 @@ export class EvidenceBundle {
   }
 }
 
+/** A PDF/A-3b document with the bundle fonts registered. */
+function bundleDocument(exportedAt: Date, trailmarkVersion: string): PDFKit.PDFDocument {
+  const doc = new PDFDocument({
+    subset: 'PDF/A-3b',
+    pdfVersion: '1.7',
+    autoFirstPage: false,
+    lang: 'en',
+    displayTitle: true,
+    info: { Title: 'Trailmark audit evidence bundle', Creator: `Trailmark ${trailmarkVersion}`, Producer: 'Trailmark (PDFKit)', CreationDate: exportedAt },
+  });
+  for (const [name, font] of Object.entries(bundleFonts())) doc.registerFont(name, font as unknown as Buffer);
+  return doc;
+}
+
 /**
- * Phase one of a PDF export: writes the CSV export of `entries` to a temp file (deflated,
- * ready to embed) while hashing it, holding one chunk in memory at a time.
+ * Phase one of a PDF export: writes the CSV export of `entries` to a temp file (deflated at
+ * level 1, ready to embed) while hashing it, in a worker thread (`CsvSpooler`), holding a few
+ * chunks in memory at a time. Rows are mostly hashes and ids, which no level compresses much:
+ * level 1 is within 2% of the default's size at half its CPU time.
  */
 export async function prepareEvidenceBundle(entries: AsyncIterable<StoredEntry>, options: EvidenceBundleOptions): Promise<EvidenceBundle> {
   const csv = new CsvExport(entries, options);
   const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'trailmark-bundle-'));
   const deflatedPath = join(dir, `${BUNDLE_CSV_NAME}.deflate`);
-  const sha256 = createHash('sha256');
-  const md5 = createHash('md5');
-  let size = 0;
+  // Deflating and hashing happen in a worker thread while this one formats the rows.
+  const spooler = new CsvSpooler(deflatedPath);
   try {
-    await pipeline(
-      async function* hashed(): AsyncGenerator<Buffer> {
-        for await (const chunk of csv) {
-          sha256.update(chunk);
-          md5.update(chunk);
-          size += chunk.length;
-          yield chunk;
-        }
-      },
-      // Rows are mostly hashes and ids, which no level compresses much: level 1 is within 2% of
-      // the default's size at half its CPU time.
-      createDeflate({ level: 1 }),
-      createWriteStream(deflatedPath),
-    );
-    const csvSha256 = sha256.digest('hex');
-    const facts: BundleFacts = { manifest: csv.result.manifest, csvSha256, csvBytes: size, csvName: BUNDLE_CSV_NAME, trailmarkVersion: options.trailmarkVersion };
-    return new EvidenceBundle(csv.result, csvSha256, facts, deflatedPath, { md5Hex: md5.digest('hex'), deflatedLength: (await stat(deflatedPath)).size }, dir);
+    for await (const chunk of csv) await spooler.write(chunk);
+    const spooled = await spooler.end();
+    const csvSha256 = spooled.sha256Hex;
+    const facts: BundleFacts = { manifest: csv.result.manifest, csvSha256, csvBytes: spooled.size, csvName: BUNDLE_CSV_NAME, trailmarkVersion: options.trailmarkVersion };
+    return new EvidenceBundle(csv.result, csvSha256, facts, deflatedPath, { md5Hex: spooled.md5Hex, deflatedLength: spooled.deflatedLength }, dir);
   } catch (err) {
+    await spooler.abort();
     await rm(dir, { recursive: true, force: true });
     throw err;
   }

@@ -73,8 +73,31 @@ export interface SqlDatabase extends SqlExecutor {
    * (SQLite's writer thread). Absent elsewhere: callers use `transaction`.
    */
   batch?(batch: GuardedBatch): Promise<GuardedBatchResult>;
+  /**
+   * Opens a read-only view of the database as of one moment, on a connection of its own
+   * (SQLite: a reader in a deferred transaction, which WAL lets run beside the writer;
+   * PostgreSQL: a pooled client in a REPEATABLE READ READ ONLY transaction). Never takes the
+   * write lock. The caller must `close()` it.
+   */
+  snapshot(): Promise<ReadSnapshot>;
   /** Throws when the database cannot be reached or written. */
   ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Statements that all see the same committed state. Run `all` before `stream`: while a stream
+ * is open it owns the connection (one stream at a time).
+ */
+export interface ReadSnapshot {
+  all<T>(sql: string, params?: SqlParams): Promise<T[]>;
+  /**
+   * The rows of one query as arrays in select-list order, in batches of up to `batchSize`.
+   * Where the driver is asynchronous (PostgreSQL) the next batch is already being read while
+   * the caller works on the current one. Stopping early (`break`) releases the statement.
+   */
+  stream(sql: string, params: SqlParams, batchSize: number): AsyncIterable<unknown[][]>;
+  /** Ends the snapshot and gives its connection back; safe to call more than once. */
   close(): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
-import type { GuardedBatch, GuardedBatchResult, SqlDatabase, SqlExecutor, SqlParams, SqlValue } from '../sql-database.js';
+import Cursor from 'pg-cursor';
+import type { GuardedBatch, GuardedBatchResult, ReadSnapshot, SqlDatabase, SqlExecutor, SqlParams, SqlValue } from '../sql-database.js';
 import { guardHolds } from '../sql-database.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { PostgresPartitions } from './postgres-partitions.js';
@@ -51,6 +52,64 @@ class PostgresExecutor implements SqlExecutor {
 
   async exec(script: string): Promise<void> {
     await this.conn.query(script);
+  }
+}
+
+/**
+ * A pooled client in a REPEATABLE READ READ ONLY transaction: every statement sees the
+ * snapshot its first one took. `stream` reads through a cursor (`pg-cursor`, array rows)
+ * and asks for batch k+1 before handing out batch k.
+ */
+class PostgresSnapshot implements ReadSnapshot {
+  private streaming = false;
+  private closed = false;
+  private broken = false;
+  private readonly lost = (): void => void (this.broken = true);
+
+  constructor(private readonly client: PoolClient) {
+    client.on('error', this.lost);
+  }
+
+  async all<T>(sql: string, params: SqlParams = []): Promise<T[]> {
+    const res = await this.client.query<QueryResultRow>(toPg(sql), params as unknown[]);
+    return res.rows as T[];
+  }
+
+  async *stream(sql: string, params: SqlParams, batchSize: number): AsyncGenerator<unknown[][]> {
+    if (this.streaming) throw new Error('a snapshot streams one statement at a time');
+    this.streaming = true;
+    const cursor = this.client.query(new Cursor<unknown[]>(toPg(sql), params as unknown[], { rowMode: 'array', types }));
+    const read = (): Promise<unknown[][]> => {
+      const p = cursor.read(batchSize);
+      // Read ahead: a failure is reported when the batch is taken, not as an unhandled rejection.
+      p.catch(() => undefined);
+      return p;
+    };
+    let next: Promise<unknown[][]> | null = read();
+    try {
+      while (next) {
+        const rows: unknown[][] = await next;
+        next = rows.length === batchSize ? read() : null;
+        if (rows.length > 0) yield rows;
+      }
+    } finally {
+      if (next) await next.catch(() => undefined);
+      await cursor.close().catch(() => void (this.broken = true));
+      this.streaming = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.client.query('COMMIT');
+    } catch {
+      this.broken = true;
+    } finally {
+      this.client.off('error', this.lost);
+      this.client.release(this.broken);
+    }
   }
 }
 
@@ -165,6 +224,18 @@ export class PostgresDatabase implements SqlDatabase {
       await tx.run(...b.final);
       return { applied: true } as const;
     });
+  }
+
+  /** A read-only snapshot on a pooled client of its own (see `PostgresSnapshot`). */
+  async snapshot(): Promise<ReadSnapshot> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    } catch (err) {
+      client.release(true);
+      throw err;
+    }
+    return new PostgresSnapshot(client);
   }
 
   /** Proves the server answers and accepts writes (not a read-only standby). */

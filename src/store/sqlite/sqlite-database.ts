@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Connection } from 'better-sqlite3';
 import { AsyncMutex } from '../../lib/async-mutex.js';
-import type { GuardedBatch, GuardedBatchResult, SqlDatabase, SqlExecutor, SqlParams } from '../sql-database.js';
+import type { GuardedBatch, GuardedBatchResult, ReadSnapshot, SqlDatabase, SqlExecutor, SqlParams } from '../sql-database.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 import { ConnectionStatements, InlineWriter, WorkerWriter, WRITE_PRAGMAS } from './sqlite-writer.js';
@@ -56,6 +56,73 @@ class WriteExecutor implements SqlExecutor {
 }
 
 /**
+ * A read transaction on a connection of its own. In WAL mode it sees the database as of its
+ * first read and never blocks the writer (the WAL only cannot be checkpointed past it while
+ * it lasts). An in-memory database has one connection: there every statement runs to the end
+ * at once, which is what the data being in memory already costs.
+ */
+class SqliteSnapshot implements ReadSnapshot {
+  private active: IterableIterator<unknown[]> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly shared: boolean,
+    private readonly release: (conn: Connection) => void,
+  ) {
+    if (!shared) conn.exec('BEGIN');
+  }
+
+  all<T>(sql: string, params: SqlParams = []): Promise<T[]> {
+    return Promise.resolve(this.conn.prepare(sql).all(...params) as T[]);
+  }
+
+  async *stream(sql: string, params: SqlParams, batchSize: number): AsyncGenerator<unknown[][]> {
+    if (this.active) throw new Error('a snapshot streams one statement at a time');
+    const stmt = this.conn.prepare(sql).raw(true);
+    if (this.shared) {
+      const rows = stmt.all(...params) as unknown[][];
+      for (let i = 0; i < rows.length; i += batchSize) yield rows.slice(i, i + batchSize);
+      return;
+    }
+    const it = stmt.iterate(...params) as IterableIterator<unknown[]>;
+    this.active = it;
+    try {
+      for (;;) {
+        const batch: unknown[][] = [];
+        let r = it.next();
+        while (!r.done) {
+          batch.push(r.value);
+          if (batch.length >= batchSize) break;
+          r = it.next();
+        }
+        if (batch.length > 0) yield batch;
+        if (r.done) return;
+      }
+    } finally {
+      this.active = null;
+      it.return?.();
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    this.active?.return?.();
+    this.active = null;
+    if (!this.shared) {
+      try {
+        if (this.conn.inTransaction) this.conn.exec('COMMIT');
+        this.release(this.conn);
+      } catch {
+        this.conn.close();
+      }
+    }
+    return Promise.resolve();
+  }
+}
+
+/**
  * SQLite behind the async `SqlDatabase` interface. One writer connection, on a thread of its
  * own for a database file (so inserts, index updates and each commit's fsync never stop
  * request handling), guarded by a FIFO lock so a transaction's statements never interleave
@@ -69,6 +136,9 @@ export class SqliteDatabase implements SqlDatabase {
   private readonly writeExec: WriteExecutor;
   private readonly readExec: ReadExecutor;
   private readonly lock = new AsyncMutex();
+  /** Read connections of finished snapshots, kept for the next one. */
+  private readonly idleSnapshotConns: Connection[] = [];
+  private closed = false;
 
   constructor(readonly path: string) {
     if (path === ':memory:') {
@@ -119,6 +189,19 @@ export class SqliteDatabase implements SqlDatabase {
     return this.lock.run(() => this.writer.batch(batch));
   }
 
+  /** A read-only snapshot on a connection of its own (see `SqliteSnapshot`). */
+  snapshot(): Promise<ReadSnapshot> {
+    if (this.closed) return Promise.reject(new Error('the database is closed'));
+    if (this.path === ':memory:') return Promise.resolve(new SqliteSnapshot(this.reader, true, () => undefined));
+    const conn = this.idleSnapshotConns.pop() ?? openSqliteConnection(this.path, true);
+    return Promise.resolve(
+      new SqliteSnapshot(conn, false, (c) => {
+        if (this.closed || this.idleSnapshotConns.length >= 2) c.close();
+        else this.idleSnapshotConns.push(c);
+      }),
+    );
+  }
+
   /** Proves the file is writable: commits a one-row write (a rolled-back one never reaches the disk, so misses a full one). */
   async ping(): Promise<void> {
     await this.lock.run(async () => {
@@ -132,6 +215,8 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    for (const c of this.idleSnapshotConns.splice(0)) c.close();
     await this.lock.run(async () => {
       if (this.path !== ':memory:') this.reader.close();
       await this.writer.close();
