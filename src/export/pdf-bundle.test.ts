@@ -11,15 +11,14 @@ import { openPdfAttachment } from './pdf-attachment-reader.js';
 import type { EvidenceBundle } from './pdf-bundle.js';
 import { prepareEvidenceBundle } from './pdf-bundle.js';
 import { buildManifestInput, buildStoredEntry, exportToBuffer, fromArray, TEST_SECRET_KEY, testSigner } from './testing/export-fixtures.js';
-import { hasTool, run } from './testing/external-tools.js';
+import { requireTool, run } from './testing/external-tools.js';
 import { verifyExport } from './verify-export.js';
 
 const KEYS = { secretKey: TEST_SECRET_KEY, publicKey: testSigner().publicKey };
 const ENTRIES: StoredEntry[] = Array.from({ length: 300 }, (_, i) =>
   buildStoredEntry(i + 1, i === 7 ? { description: '=1+1, "quoted"\r\nZoë 😀', resource: { type: 'secret', id: '@x', name: null } } : {}),
 );
-const HAS_QPDF = hasTool('qpdf');
-const HAS_PDFDETACH = hasTool('pdfdetach');
+for (const tool of ['qpdf', 'pdfdetach', 'pdftotext']) requireTool(tool);
 
 let dir: string;
 beforeAll(async () => {
@@ -79,7 +78,6 @@ describe('PDF evidence bundle', () => {
   });
 
   it('shows the cover and assertion facts on its pages', async () => {
-    if (!hasTool('pdftotext')) return;
     const r = run('pdftotext', ['-layout', pdfPath, '-']);
     expect(r.status).toBe(0);
     const pages = r.stdout.split('\f');
@@ -93,14 +91,14 @@ describe('PDF evidence bundle', () => {
     for (const line of ['Name:', 'Title:', 'Signature:', 'Date:']) expect(pages[1]).toContain(line);
   });
 
-  it.runIf(HAS_QPDF)('passes qpdf --check', () => {
+  it('passes qpdf --check', () => {
     const r = run('qpdf', ['--check', pdfPath]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/No syntax or stream encoding errors found/);
   });
 
-  it.runIf(HAS_PDFDETACH)('gives pdfdetach -saveall a byte-identical CSV that verifies by itself', async () => {
+  it('gives pdfdetach -saveall a byte-identical CSV that verifies by itself', async () => {
     const out = join(dir, 'detached');
     await rm(out, { recursive: true, force: true });
     await (await import('node:fs/promises')).mkdir(out);
@@ -112,7 +110,7 @@ describe('PDF evidence bundle', () => {
     expect(await verifyExport(join(out, 'audit-export.csv'), KEYS)).toMatchObject({ ok: true, kind: 'csv', row_count: 300 });
   });
 
-  it.runIf(HAS_QPDF)('still finds the CSV after qpdf rewrites the file, and says why it cannot with object streams', async () => {
+  it('still finds the CSV after qpdf rewrites the file, and says why it cannot with object streams', async () => {
     const rewritten = join(dir, 'rewritten.pdf');
     expect(run('qpdf', ['--object-streams=disable', '--stream-data=uncompress', pdfPath, rewritten]).status).toBe(0);
     expect(await verifyExport(rewritten, KEYS)).toMatchObject({ ok: true, row_count: 300 });
@@ -164,7 +162,7 @@ describe('PDF evidence bundle', () => {
   it('bundles an empty export that verifies', async () => {
     const { path } = await bundle([], 'empty.pdf');
     expect(await verifyExport(path, KEYS)).toMatchObject({ ok: true, row_count: 0, first_seq: null });
-    if (HAS_QPDF) expect(run('qpdf', ['--check', path]).status).toBe(0);
+    expect(run('qpdf', ['--check', path]).status).toBe(0);
   });
 
   it('removes its temp file after rendering, and on discard', async () => {

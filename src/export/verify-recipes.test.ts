@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../chain/canonical-json.js';
 import { keyValues, workedExampleBlocks } from './testing/doc-blocks.js';
 import { buildStoredEntry, exportToBuffer, TEST_SECRET_KEY, testSigner } from './testing/export-fixtures.js';
-import { hasTool, run } from './testing/external-tools.js';
+import { requireTool, run } from './testing/external-tools.js';
 
 const RECIPE = fileURLToPath(new URL('../../docs/verify_export.py', import.meta.url));
-const HAS_PYTHON = hasTool('python3');
-const HAS_OPENSSL = hasTool('openssl');
+requireTool('python3');
+requireTool('openssl');
 
 let dir: string;
 beforeAll(async () => {
@@ -38,7 +38,7 @@ describe('docs/verify_export.py', () => {
     expect((await readFile(RECIPE, 'utf8')).trimEnd().split('\n').length).toBeLessThanOrEqual(30);
   });
 
-  it.runIf(HAS_PYTHON)('accepts a real export, HMAC included, and writes the signed bytes', async () => {
+  it('accepts a real export, HMAC included, and writes the signed bytes', async () => {
     const { bytes, finalHash } = await realExport();
     const file = join(dir, 'real.csv');
     await writeFile(file, bytes);
@@ -51,7 +51,7 @@ describe('docs/verify_export.py', () => {
     expect((await readFile(join(dir, 'signed.bin'))).toString('utf8')).toBe(canonicalJson(unsigned));
   });
 
-  it.runIf(HAS_PYTHON)('refuses tampered copies', async () => {
+  it('refuses tampered copies', async () => {
     const { bytes } = await realExport();
     const text = bytes.toString('utf8');
     const tampered: Array<[string, string | Buffer]> = [
@@ -75,7 +75,7 @@ describe('docs/verify_export.py', () => {
     expect(r.stderr).toMatch(/INVALID: manifest HMAC does not match/);
   });
 
-  it.runIf(HAS_PYTHON && HAS_OPENSSL)('with the doc\'s openssl commands, checks the worked example\'s signature', async () => {
+  it('with the doc\'s openssl commands, checks the worked example\'s signature', async () => {
     const blocks = workedExampleBlocks();
     const keys = keyValues(blocks.get('keys')!);
     const signing = keyValues(blocks.get('signing')!);
@@ -93,7 +93,7 @@ describe('docs/verify_export.py', () => {
     expect(run('sh', ['-ec', blocks.get('openssl')!], { cwd: dir, env }).status).not.toBe(0);
   });
 
-  it.runIf(HAS_PYTHON && HAS_OPENSSL)('with the doc\'s openssl commands, checks a real export signed by a generated key', async () => {
+  it('with the doc\'s openssl commands, checks a real export signed by a generated key', async () => {
     const { bytes } = await realExport();
     const file = join(dir, 'real2.csv');
     await writeFile(file, bytes);

@@ -6,7 +6,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_PG_URL, freshDatabaseUrl } from '../support/backends.js';
 import type { ServerProcess } from '../support/server-process.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
-import { EXPORT_ROUTE_IN_SOURCES } from './helpers/export-route.js';
 import { recordFigures } from './helpers/figures.js';
 import { call, createToken, eventually, signIn } from './helpers/http.js';
 import type { HttpAnswer } from './helpers/http.js';
@@ -121,7 +120,7 @@ describe.each([
       'DELETE /api/tokens/{id}': await call(base, admin, 'DELETE', `/api/tokens/${victim.id}`),
       'POST /api/alert-rules': await call(base, admin, 'POST', '/api/alert-rules', { name: OUTAGE_RULE, event_types: ['auth.*'], channel: { type: 'webhook', url: 'http://127.0.0.1:9/hook' } }),
     };
-    if (EXPORT_ROUTE_IN_SOURCES) attempts['GET /api/audit/export'] = await call(base, admin, 'GET', '/api/audit/export?format=csv');
+    attempts['GET /api/audit/export'] = await call(base, admin, 'GET', '/api/audit/export?format=csv');
     for (const [what, res] of Object.entries(attempts)) {
       expect({ what, status: res.status, code: errorCode(res) }).toEqual({ what, status: 503, code: 'store_unavailable' });
     }
@@ -246,10 +245,8 @@ describe('SQLite on a really full disk (a small tmpfs filled to the last byte)',
       const username = `full-disk-${i}`;
       const u = await call(base, admin, 'POST', '/api/users', { username, password: 'full-disk-password', role: 'viewer' });
       tries.push({ kind: 'user', key: username, status: u.status, code: u.status >= 400 ? errorCode(u) : null });
-      if (EXPORT_ROUTE_IN_SOURCES) {
-        const e = await call(base, admin, 'GET', `/api/audit/export?format=csv&q=full${i}`);
-        tries.push({ kind: 'export', key: `full${i}`, status: e.status, code: e.status >= 400 ? errorCode(e) : null });
-      }
+      const e = await call(base, admin, 'GET', `/api/audit/export?format=csv&q=full${i}`);
+      tries.push({ kind: 'export', key: `full${i}`, status: e.status, code: e.status >= 400 ? errorCode(e) : null });
       readiness.push((await call(base, null, 'GET', '/readyz')).status);
     }
     const refusedIngest = load.batches.slice(fullFrom).filter((b) => b.status === 503).length;

@@ -1,14 +1,13 @@
 import { spawnSync } from 'node:child_process';
 
 /**
- * Whether an external program is on PATH. Tests that need one skip without it on a
- * developer's machine, but in CI (`CI` set) a missing tool fails the run: CI installs it,
- * so its absence is a broken setup, never a reason to pass quietly.
+ * Fails when an external program the tests check exports with is not on PATH: a missing
+ * tool is a broken setup (`.ci/run` installs them; see the README), never a reason to pass
+ * quietly by skipping.
  */
-export function hasTool(name: string): boolean {
+export function requireTool(name: string): void {
   const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).status === 0;
-  if (!found && process.env.CI) throw new Error(`${name} is required in CI (apt-get install -y qpdf poppler-utils python3 openssl)`);
-  return found;
+  if (!found) throw new Error(`${name} is needed by the export tests: apt-get install -y qpdf poppler-utils python3 openssl`);
 }
 
 /** Runs a program to completion; returns its exit status and output. */
