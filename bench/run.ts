@@ -12,7 +12,7 @@ import { machineInfo } from './lib/machine.js';
 import type { MachineInfo } from './lib/machine.js';
 import type { BenchResult, GroupName } from './lib/result.js';
 import { GROUPS } from './lib/result.js';
-import { ROOT } from './lib/server.js';
+import { ROOT, buildServerForBench } from './lib/server.js';
 import { renderMarkdown, renderTable } from './lib/table.js';
 
 const USAGE = `npm run bench -- [--quick] [--backend sqlite|postgres] [--group ingest,query,verify,export,growth]
@@ -72,6 +72,7 @@ async function main(): Promise<number> {
   }
   const report: Report = { machine: await machineInfo(backends.includes('postgres')), mode: mode.name, results: [] };
   const save = (): void => writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+  if (!profileDir) log(`built the server into dist/ in ${(buildServerForBench() / 1000).toFixed(1)} s (servers run the build, as shipped)`);
   log(`Trailmark bench (${mode.name}) on ${report.machine.cpus} × ${report.machine.model}, node ${report.machine.node}, SQLite ${report.machine.sqlite}${report.machine.postgres ? `, PostgreSQL ${report.machine.postgres}` : ''}`);
   try {
     for (const backend of backends) {

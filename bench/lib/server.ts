@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,11 +14,26 @@ export interface ServerOptions {
   readonly label: string;
   /** As shipped, `info` (every request is logged). */
   readonly logLevel: string;
-  /** Starts the server under `node --cpu-prof`, writing the profile here on exit. */
+  /**
+   * Starts the server under `node --cpu-prof`, writing the profile here on exit. A profiled
+   * server runs `src/` under tsx, so profiles name the TypeScript modules.
+   */
   readonly profileDir?: string;
 }
 
-/** A real Trailmark server process (`node --import tsx src/cli.ts start`). */
+/**
+ * Compiles the server into `dist/` (what `npm start` runs), so the bench measures the build as
+ * shipped — CPU and memory — from the current sources. The web UI is not needed.
+ */
+export function buildServerForBench(): number {
+  const started = Date.now();
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building the server failed:\n${r.stdout}${r.stderr}`);
+  return Date.now() - started;
+}
+
+/** A real Trailmark server process (`node dist/cli.js start`; under tsx when profiled). */
 export interface ServerHandle {
   readonly url: string;
   readonly pid: number;
@@ -44,7 +59,8 @@ export async function startServer(options: ServerOptions, timeoutMs = 60_000): P
   // Extra node flags for the server only, after tsx is loaded (e.g. an --import of a .ts
   // module that instruments the server while profiling).
   const extraArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...extraArgs, 'src/cli.ts', 'start'], {
+  const entry = options.profileDir ? ['--import', 'tsx', ...extraArgs, 'src/cli.ts'] : [...extraArgs, 'dist/cli.js'];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry, 'start'], {
     cwd: ROOT,
     env: {
       ...process.env,
