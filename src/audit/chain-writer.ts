@@ -92,7 +92,7 @@ export class ChainWriter {
       if (!this.running) {
         this.running = true;
         // Let the current event-loop turn queue more appends before the group starts.
-        setImmediate(() => void this.drain());
+        setImmediate(() => void this.drain().catch((err: unknown) => this.failQueued(err)));
       }
     });
   }
@@ -110,11 +110,15 @@ export class ChainWriter {
       while (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight[0];
       if (!this.linkAfter) {
         await this.settleInFlight();
-        this.linkAfter = await this.db.get<ChainHead>(HEAD_GUARD_SQL);
-        if (!this.linkAfter) {
-          const failure = new StoreWriteError(new Error('audit_chain_head is missing: the database was not migrated'));
-          for (const item of this.queue.splice(0)) item.reject(failure);
-          break;
+        try {
+          this.linkAfter = await this.db.get<ChainHead>(HEAD_GUARD_SQL);
+          if (!this.linkAfter) throw new Error('audit_chain_head is missing: the database was not migrated');
+        } catch (err) {
+          // The database cannot be read (down, unreachable): this group is refused, nothing was
+          // written; the next group tries again.
+          const failure = err instanceof StoreWriteError ? err : new StoreWriteError(err);
+          for (const item of this.takeGroup('without-work')) item.reject(failure);
+          continue;
         }
       }
       const group = this.takeGroup('without-work');
@@ -124,6 +128,14 @@ export class ChainWriter {
       void done.then(() => this.inFlight.splice(this.inFlight.indexOf(done), 1));
     }
     this.running = false;
+  }
+
+  /** A failure of the drain loop itself: every queued append is refused, and the next append starts over. */
+  private failQueued(err: unknown): void {
+    this.running = false;
+    this.linkAfter = undefined;
+    const failure = err instanceof StoreWriteError ? err : new StoreWriteError(err);
+    for (const item of this.queue.splice(0)) item.reject(failure);
   }
 
   private async settleInFlight(): Promise<void> {

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AuditRecorder } from '../../src/audit/audit-recorder.js';
-import type { SqlAuditStore } from '../../src/audit/sql-audit-store.js';
 import { verifyStoredChain } from '../../src/chain/verify-stored-chain.js';
 import { ManualClock } from '../../src/lib/clock.js';
-import type { SqlDatabase } from '../../src/store/sql-database.js';
+import type { SqlDatabase, SqlParams } from '../../src/store/sql-database.js';
+import { AuditRecorder } from '../../src/audit/audit-recorder.js';
+import { SqlAuditStore } from '../../src/audit/sql-audit-store.js';
+import { Catalog } from '../../src/catalog/catalog.js';
 import { buildEvent } from '../support/audit-fixtures.js';
 import { openWriter } from '../support/test-store.js';
 import { BACKENDS, freshDatabaseUrl } from '../support/backends.js';
@@ -51,6 +52,26 @@ for (const backend of BACKENDS) {
       expect(verification.ok).toBe(true);
       expect((await a.store.head()).seq).toBe(written.length);
       expect((await b.store.head()).seq).toBe(written.length);
+    });
+
+    it('refuses the appends, without crashing, when the head cannot be read, and recovers', async () => {
+      const w = await openWriter(tdb.url, clock);
+      dbs.push(w.db);
+      // The real database, with its head read failing while `down` is set (a connection cut).
+      let down = true;
+      const flaky = Object.create(w.db) as SqlDatabase;
+      flaky.get = <T,>(sql: string, params?: SqlParams): Promise<T | undefined> =>
+        down && sql.includes('audit_chain_head') ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) : w.db.get<T>(sql, params);
+      const store = new SqlAuditStore(flaky, () => clock.now());
+      const recorder = new AuditRecorder(new Catalog(), store);
+      const refused = await Promise.allSettled([recorder.record(buildEvent()), recorder.recordBatch([buildEvent(), buildEvent()])]);
+      expect(refused.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      expect(String((refused[0] as PromiseRejectedResult).reason)).toContain('cannot record entries right now');
+      down = false;
+      expect((await store.head()).seq).toBe(0);
+      const stored = await recorder.recordBatch([buildEvent(), buildEvent()]);
+      expect(stored.map((e) => e.seq)).toEqual([1, 2]);
+      expect((await verifyStoredChain(store)).ok).toBe(true);
     });
 
     it('keeps the chain whole when a group fails while the next one is already in flight', async () => {
