@@ -129,4 +129,33 @@ describe('PostgreSQL time partitions', () => {
       await tdb.cleanup();
     }
   });
+
+  it('does not hold appends behind a month that a long read still has open: it deletes the rows instead', async () => {
+    const tdb = await freshDatabaseUrl('postgres');
+    const clock = new ManualClock(Date.UTC(2026, 0, 15));
+    const core = await openCore({ databaseUrl: tdb.url, clock, secretKey: SECRET });
+    try {
+      await core.recorder.recordBatch(Array.from({ length: 300 }, () => buildEvent()));
+      clock.set(Date.UTC(2026, 3, 1));
+      await core.db.partitions!.ensure(clock.now());
+      await core.recorder.recordBatch(Array.from({ length: 10 }, () => buildEvent()));
+      // An export or verify in progress: a snapshot that has read every partition.
+      const reader = await core.db.snapshot();
+      await reader.all('SELECT COUNT(*) AS n FROM audit_entries');
+      const cutoff = Date.UTC(2026, 1, 1);
+      const stuck = new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 15_000).unref());
+      const purge = core.auditStore.purgeBatch(cutoff, 5_000);
+      const append = core.recorder.record(buildEvent());
+      expect(await Promise.race([purge.then((r) => r?.removed), stuck])).toBe(300);
+      expect(await Promise.race([append.then((e) => e.seq > 0), stuck])).toBe(true);
+      const tables = async (): Promise<string[]> =>
+        (await core.db.all<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'audit_entries_p%' ORDER BY 1")).map((r) => r.t);
+      expect(await tables()).toContain('audit_entries_p202601');
+      await reader.close();
+      expect(await verifyStoredChain(core.auditStore)).toMatchObject({ ok: true });
+    } finally {
+      await core.close();
+      await tdb.cleanup();
+    }
+  });
 });

@@ -9,8 +9,17 @@ const NAME = /^audit_entries_p(\d{4})(\d{2})$/;
 const monthStart = (year: number, month: number): number => Date.UTC(year, month, 1);
 const nameOf = (year: number, month: number): string => `audit_entries_p${year}${String(month + 1).padStart(2, '0')}`;
 
+/** PostgreSQL's lock_not_available (a lock_timeout expired). */
+const LOCK_NOT_AVAILABLE = '55P03';
+/** Longest a partition drop waits for readers to leave the partition while holding the head. */
+const DROP_LOCK_TIMEOUT_MS = 2_000;
+/** How long a partition whose drop timed out is left to row deletes before the drop is tried again. */
+const BUSY_RETRY_MS = 60_000;
+
 /** Monthly range partitions of `audit_entries` on `ts` (ms since the epoch). */
 export class PostgresPartitions implements PartitionManager {
+  /** Partitions whose drop found readers, by name: when to try dropping them again (ms). */
+  private readonly busyUntil = new Map<string, number>();
   constructor(private readonly db: SqlDatabase) {}
 
   /** Nodes starting together serialise on an advisory lock, so each month is created once. */
@@ -49,10 +58,30 @@ export class PostgresPartitions implements PartitionManager {
       .filter((p) => p.end <= cutoff)
       .sort((a, b) => a.end - b.end);
     const oldest = candidates[0];
-    if (!oldest) return null;
+    if (!oldest || (this.busyUntil.get(oldest.name) ?? 0) > Date.now()) return null;
+    try {
+      return await this.dropLocked(oldest.name);
+    } catch (err) {
+      // A long read (an export or a verify holds its snapshot for its whole run) has the
+      // partition open: rather than stall every append behind the head lock until it ends,
+      // give up on the drop; the caller removes the rows in batches instead, which readers do
+      // not block, and a later run drops the empty table.
+      if ((err as { code?: unknown }).code === LOCK_NOT_AVAILABLE) {
+        // Not again for a while: each try holds appends back for up to the lock timeout.
+        this.busyUntil.set(oldest.name, Date.now() + BUSY_RETRY_MS);
+        return null;
+      }
+      throw err;
+    }
+  }
+
+  private dropLocked(name: string): Promise<{ removed: number; anchor: ChainAnchor; partition: string } | null> {
+    const oldest = { name };
     return this.db.transaction(async (tx) => {
       // Appenders lock the chain head before the tables; taking it first too avoids a deadlock with them.
       await tx.get('SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE');
+      // Appends wait behind the head lock while this waits for the table: never for long.
+      await tx.run(`SET LOCAL lock_timeout = '${DROP_LOCK_TIMEOUT_MS}ms'`);
       await tx.run(`LOCK TABLE ${oldest.name} IN ACCESS EXCLUSIVE MODE`);
       const last = await tx.get<{ seq: number; hash: string; n: number; min_seq: number | null }>(
         `SELECT (SELECT seq FROM ${oldest.name} ORDER BY seq DESC LIMIT 1) AS seq, (SELECT hash FROM ${oldest.name} ORDER BY seq DESC LIMIT 1) AS hash,
