@@ -126,7 +126,9 @@ describe('CsvExport', () => {
 
   it('formats timestamps exactly like toISOString', () => {
     const enc = new CsvRowEncoder();
-    for (const t of [0, 999, 1000, 86_399_999, 86_400_000, 951_782_400_000, 1_767_225_599_999, 253_402_300_799_999]) expect(enc.timestamp(t)).toBe(new Date(t).toISOString());
+    // Including years before 0000 and after 9999 (only odd or tampered data has them), whose
+    // ISO form is the six-digit signed year.
+    for (const t of [0, 999, 1000, 86_399_999, 86_400_000, 951_782_400_000, 1_767_225_599_999, 253_402_300_799_999, 253_402_300_800_000, -1, -62_198_755_200_001, -8_640_000_000_000_000]) expect(enc.timestamp(t)).toBe(new Date(t).toISOString());
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: Date.UTC(9999, 11, 31) }), { minLength: 1, maxLength: 20 }), (times) => {
         const enc = new CsvRowEncoder();

@@ -1,4 +1,5 @@
 import type { StoredEntry } from '../audit/audit-entry.js';
+import { IsoTimeFormatter } from '../chain/iso-time.js';
 import { csvField } from './csv-field.js';
 
 const text = (v: string | null): string => (v === null ? '' : csvField(v));
@@ -13,8 +14,7 @@ const text = (v: string | null): string => (v === null ? '' : csvField(v));
  * was the largest cost per row and an export's rows mostly share their day.
  */
 export class CsvRowEncoder {
-  private day = Number.NaN;
-  private dayPrefix = '';
+  private readonly times = new IsoTimeFormatter();
 
   content(e: StoredEntry): string {
     return (
@@ -27,21 +27,7 @@ export class CsvRowEncoder {
 
   /** UTC ISO 8601 with milliseconds and `Z`, identical to `Date.prototype.toISOString`. */
   timestamp(ms: number): string {
-    const day = Math.floor(ms / DAY_MS);
-    if (day !== this.day) {
-      this.day = day;
-      this.dayPrefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
-    }
-    let rest = ms - day * DAY_MS;
-    const h = Math.floor(rest / 3_600_000);
-    rest -= h * 3_600_000;
-    const m = Math.floor(rest / 60_000);
-    rest -= m * 60_000;
-    const s = Math.floor(rest / 1000);
-    return `${this.dayPrefix}${TWO[h]}:${TWO[m]}:${TWO[s]}.${THREE[rest - s * 1000]}Z`;
+    return this.times.format(ms);
   }
 }
 
-const DAY_MS = 86_400_000;
-const TWO = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
-const THREE = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
