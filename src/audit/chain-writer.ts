@@ -29,6 +29,15 @@ const MAX_IN_FLIGHT = 2;
 /** How long a writer that met another writer's entries keeps to the locked path. */
 const CONTENTION_BACKOFF_MS = 1_000;
 const HEAD_GUARD_SQL = 'SELECT seq, hash, ts FROM audit_chain_head WHERE id = 1';
+const MOVE_HEAD_SQL = 'UPDATE audit_chain_head SET seq = ?, hash = ?, ts = ? WHERE id = 1';
+
+const headMissing = (): Error => new Error('audit_chain_head is missing: the database was not migrated');
+
+/** The head after `stored` (or `head` itself when nothing was stored). */
+const headAfter = (stored: readonly StoredEntry[], head: ChainHead): ChainHead => {
+  const last = stored[stored.length - 1];
+  return last ? { seq: last.seq, hash: last.hash, ts: last.ts } : head;
+};
 
 /**
  * Collects the statements the after-insert work would run, for a batched commit. That work
@@ -112,7 +121,7 @@ export class ChainWriter {
         await this.settleInFlight();
         try {
           this.linkAfter = await this.db.get<ChainHead>(HEAD_GUARD_SQL);
-          if (!this.linkAfter) throw new Error('audit_chain_head is missing: the database was not migrated');
+          if (!this.linkAfter) throw headMissing();
         } catch (err) {
           // The database cannot be read (down, unreachable): this group is refused, nothing was
           // written; the next group tries again.
@@ -171,13 +180,12 @@ export class ChainWriter {
     let head: ChainHead | undefined = base;
     try {
       for (let attempt = 0; attempt < MAX_OPTIMISTIC_TRIES; attempt += 1) {
-        if (!head) throw new Error('audit_chain_head is missing: the database was not migrated');
+        if (!head) throw headMissing();
         const storedPerItem: StoredEntry[][] = [];
         let tail = head;
         for (const item of group) {
           const stored = this.link(item.entries, tail);
-          const last = stored[stored.length - 1];
-          if (last) tail = { seq: last.seq, hash: last.hash, ts: last.ts };
+          tail = headAfter(stored, tail);
           storedPerItem.push(stored);
         }
         // Set before the first await: the next group links after this one.
@@ -189,7 +197,7 @@ export class ChainWriter {
         const result = await batch({
           guard: { sql: HEAD_GUARD_SQL, params: [], expect: { seq: head.seq, hash: head.hash } },
           statements: recorder.statements,
-          final: ['UPDATE audit_chain_head SET seq = ?, hash = ?, ts = ? WHERE id = 1', [tail.seq, tail.hash, tail.ts]],
+          final: [MOVE_HEAD_SQL, [tail.seq, tail.hash, tail.ts]],
         });
         if (result.applied) {
           this.onGroupCommitted?.(all.length);
@@ -235,15 +243,14 @@ export class ChainWriter {
               return stored;
             };
             const stored = item.within ? await withSavepoint(tx, run) : await run();
-            const last = stored[stored.length - 1];
-            if (last) head = { seq: last.seq, hash: last.hash, ts: last.ts };
+            head = headAfter(stored, head);
             outcomes.push({ stored });
           } catch (error) {
             if (!item.within || error instanceof StoreWriteError) throw error;
             outcomes.push({ error });
           }
         }
-        await tx.run('UPDATE audit_chain_head SET seq = ?, hash = ?, ts = ? WHERE id = 1', [head.seq, head.hash, head.ts]);
+        await tx.run(MOVE_HEAD_SQL, [head.seq, head.hash, head.ts]);
         return head;
       }).then((head) => {
         this.linkAfter = head;
@@ -263,8 +270,8 @@ export class ChainWriter {
   }
 
   private async readHead(tx: SqlExecutor): Promise<ChainHead> {
-    const head = await tx.get<ChainHead>(`SELECT seq, hash, ts FROM audit_chain_head WHERE id = 1${tx.dialect.lockForUpdate}`);
-    if (!head) throw new Error('audit_chain_head is missing: the database was not migrated');
+    const head = await tx.get<ChainHead>(`${HEAD_GUARD_SQL}${tx.dialect.lockForUpdate}`);
+    if (!head) throw headMissing();
     return head;
   }
 
@@ -275,10 +282,10 @@ export class ChainWriter {
     let seq = head.seq;
     return entries.map((pending) => {
       seq += 1;
-      const base = { ...pending, seq, ts };
-      const hash = chainHash(prevHash, base);
-      const stored: StoredEntry = { ...base, prev_hash: prevHash, hash };
-      prevHash = hash;
+      // One object per entry: the hash covers the fields it names, not prev_hash/hash.
+      const stored = { ...pending, seq, ts, prev_hash: prevHash, hash: '' };
+      stored.hash = chainHash(prevHash, stored);
+      prevHash = stored.hash;
       return stored;
     });
   }

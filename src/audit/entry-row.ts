@@ -1,20 +1,11 @@
 import type { Category, Severity } from '../catalog/event-definitions.js';
+import { ENTRY_COLUMNS } from '../store/audit-entries-table.js';
 import type { SqlValue } from '../store/sql-database.js';
 import type { ActorType, StoredEntry } from './audit-entry.js';
 
-/** Column order of `audit_entries`, shared by inserts and selects. */
-export const ENTRY_COLUMNS = [
-  'seq', 'id', 'ts', 'occurred_at', 'action', 'category', 'severity',
-  'actor_type', 'actor_id', 'actor_name', 'resource_type', 'resource_id', 'resource_name',
-  'description', 'details', 'source_ip', 'source_user_agent', 'source_token_id', 'request_id',
-  'prev_hash', 'hash',
-] as const;
+export { ENTRY_COLUMNS, ENTRY_COLUMN_TYPES } from '../store/audit-entries-table.js';
 
 export const ENTRY_SELECT = ENTRY_COLUMNS.join(', ');
-
-const INTEGER_COLUMNS: ReadonlySet<string> = new Set(['seq', 'ts', 'occurred_at']);
-/** Each column with its type, for bulk inserts. */
-export const ENTRY_COLUMN_TYPES = ENTRY_COLUMNS.map((name) => [name, INTEGER_COLUMNS.has(name) ? 'bigint' : 'text'] as const);
 
 export interface EntryRow {
   seq: number; id: string; ts: number; occurred_at: number | null; action: string; category: string; severity: string;

@@ -1,4 +1,4 @@
-import { ENTRY_COLUMNS } from '../../audit/entry-row.js';
+import { ENTRY_COLUMNS } from '../audit-entries-table.js';
 import type { ChainAnchor } from '../../chain/chain-verifier.js';
 import type { PartitionManager } from '../partitions.js';
 import type { SqlDatabase, SqlExecutor } from '../sql-database.js';
