@@ -6,7 +6,7 @@ import { local } from '../lib/format';
 import type { AlertRule, Catalog, Deliveries } from '../lib/types';
 import { canManage } from '../lib/types';
 import { ConfirmAction } from '../ui/confirm-action';
-import { Notice, ResultNotice } from '../ui/notice';
+import { LoadState, Notice, ResultNotice } from '../ui/notice';
 import { Page } from '../ui/page';
 import { useAction } from '../ui/use-action';
 import type { RuleBody } from './rule-form';
@@ -168,8 +168,7 @@ export function AlertRulesPage() {
           <RuleForm catalog={catalog.data} busy={action.busy} onCancel={() => setCreating(false)} onSubmit={(body) => void action.run(() => api('POST', '/api/alert-rules', body), `Rule ${String(body.name)} created.`).then((ok) => ok && setCreating(false))} />
         </section>
       )}
-      {rules.isPending && <p role="status">Loading alert rules…</p>}
-      {rules.isError && <Notice kind="error">Could not load alert rules: {messageOf(rules.error)}</Notice>}
+      <LoadState query={rules} what="alert rules" />
       {rules.data?.length === 0 && !creating && <p className="placeholder empty">No alert rules yet.</p>}
       <div className="rule-list">
         {rules.data?.map((r) => (

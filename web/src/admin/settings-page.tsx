@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, messageOf } from '../lib/api';
 import type { Settings } from '../lib/types';
 import type { Result } from '../ui/notice';
-import { Notice, ResultNotice } from '../ui/notice';
+import { LoadState, Notice, ResultNotice } from '../ui/notice';
 import { Page } from '../ui/page';
 
 interface UpdateResult {
@@ -172,8 +172,7 @@ export function SettingsPage() {
   }, [loaded]);
   return (
     <Page title="Settings">
-      {settings.isPending && <p role="status">Loading settings…</p>}
-      {settings.isError && <Notice kind="error">Could not load the settings: {messageOf(settings.error)}</Notice>}
+      <LoadState query={settings} what="the settings" />
       <nav className="section-nav" aria-label="Settings sections">
         {SECTIONS.map((s) => (
           <a key={s.id} href={`#section-${s.id}`}>

@@ -2,12 +2,12 @@ import type { FormEvent } from 'react';
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { useMe } from '../auth/session';
-import { api, messageOf } from '../lib/api';
+import { api } from '../lib/api';
 import { local } from '../lib/format';
 import type { Subscription } from '../lib/types';
 import { canManage } from '../lib/types';
 import { ConfirmAction } from '../ui/confirm-action';
-import { Notice, ResultNotice } from '../ui/notice';
+import { LoadState, Notice, ResultNotice } from '../ui/notice';
 import { Page } from '../ui/page';
 import { useAction } from '../ui/use-action';
 
@@ -58,8 +58,7 @@ export function SubscriptionsPage() {
       )}
       <section className="card" aria-labelledby="sub-list">
         <h2 id="sub-list">Watched subscriptions</h2>
-        {subs.isPending && <p role="status">Loading subscriptions…</p>}
-        {subs.isError && <Notice kind="error">Could not load subscriptions: {messageOf(subs.error)}</Notice>}
+        <LoadState query={subs} what="subscriptions" />
         {subs.data?.length === 0 && <p className="muted">No subscriptions yet.</p>}
         {subs.data && subs.data.length > 0 && (
           <div className="table-wrap">

@@ -1,11 +1,11 @@
 import type { FormEvent } from 'react';
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { api, messageOf } from '../lib/api';
+import { api } from '../lib/api';
 import { local } from '../lib/format';
 import type { ApiToken } from '../lib/types';
 import { ConfirmAction } from '../ui/confirm-action';
-import { Notice, ResultNotice } from '../ui/notice';
+import { LoadState, Notice, ResultNotice } from '../ui/notice';
 import { Page } from '../ui/page';
 import { useAction } from '../ui/use-action';
 
@@ -86,8 +86,7 @@ export function TokensPage() {
       </section>
       <section className="card" aria-labelledby="token-list">
         <h2 id="token-list">Tokens</h2>
-        {tokens.isPending && <p role="status">Loading tokens…</p>}
-        {tokens.isError && <Notice kind="error">Could not load tokens: {messageOf(tokens.error)}</Notice>}
+        <LoadState query={tokens} what="tokens" />
         {tokens.data?.length === 0 && <p className="muted">No API tokens yet.</p>}
         {tokens.data && tokens.data.length > 0 && (
           <div className="table-wrap">

@@ -2,12 +2,12 @@ import type { FormEvent } from 'react';
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { useMe } from '../auth/session';
-import { api, messageOf } from '../lib/api';
+import { api } from '../lib/api';
 import { local, utc } from '../lib/format';
 import type { Role, User } from '../lib/types';
 import { ROLES } from '../lib/types';
 import { ConfirmAction } from '../ui/confirm-action';
-import { Notice, ResultNotice } from '../ui/notice';
+import { LoadState, Notice, ResultNotice } from '../ui/notice';
 import { Page } from '../ui/page';
 import { useAction } from '../ui/use-action';
 
@@ -149,8 +149,7 @@ export function UsersPage() {
       <CreateUser busy={action.busy} onCreate={(body) => action.run(() => api('POST', '/api/users', body), `User ${body.username} created as ${body.role}.`)} />
       <section className="card" aria-labelledby="user-list">
         <h2 id="user-list">Users</h2>
-        {users.isPending && <p role="status">Loading users…</p>}
-        {users.isError && <Notice kind="error">Could not load users: {messageOf(users.error)}</Notice>}
+        <LoadState query={users} what="users" />
         {users.data && (
           <div className="table-wrap">
             <table className="plain-table stack-on-mobile">

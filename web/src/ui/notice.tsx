@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { messageOf } from '../lib/api';
 
 /** A result message: success is announced politely, an error at once. */
 export function Notice({ kind, children, onDismiss }: { kind: 'success' | 'error' | 'info' | 'warning'; children: ReactNode; onDismiss?: () => void }) {
@@ -24,4 +25,11 @@ export function ResultNotice({ result, onDismiss }: { result: Result; onDismiss:
       {result.text}
     </Notice>
   );
+}
+
+/** What a page shows while a list loads or when it could not be loaded ("Loading users…"). */
+export function LoadState({ query, what }: { query: { isPending: boolean; isError: boolean; error: unknown }; what: string }) {
+  if (query.isPending) return <p role="status">Loading {what}…</p>;
+  if (query.isError) return <Notice kind="error">Could not load {what}: {messageOf(query.error)}</Notice>;
+  return null;
 }
