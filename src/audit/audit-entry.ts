@@ -1,3 +1,4 @@
+import { IsoTimeFormatter } from '../chain/iso-time.js';
 import type { Category, Severity } from '../catalog/event-definitions.js';
 
 export const ACTOR_TYPES = ['user', 'worker', 'system'] as const;
@@ -96,12 +97,24 @@ export function presentEntry(e: StoredEntry): AuditEntryJson {
   return { ...fieldsBeforeDetails(e), details: JSON.parse(e.detailsJson) as unknown, ...fieldsAfterDetails(e) };
 }
 
+const q = JSON.stringify;
+const orNull = (v: string | null): string => (v === null ? 'null' : q(v));
+const mirrorTime = new IsoTimeFormatter();
+
 /**
- * `JSON.stringify(presentEntry(e))` without parsing the details: the stored canonical
- * details text is valid JSON and goes in as it is (the stdout mirror writes every entry).
+ * `JSON.stringify(presentEntry(e))` without building the object or parsing the details: the
+ * API's field order written out, with the stored canonical details text (valid JSON) spliced
+ * in as it is. The stdout mirror writes every entry; a property test holds the two equal.
  */
 export function entryJsonText(e: StoredEntry): string {
-  const head = JSON.stringify(fieldsBeforeDetails(e));
-  const tail = JSON.stringify(fieldsAfterDetails(e));
-  return `${head.slice(0, -1)},"details":${e.detailsJson},${tail.slice(1)}`;
+  return (
+    `{"id":${q(e.id)},"seq":${e.seq},"ts":"${mirrorTime.format(e.ts)}"` +
+    `,"occurred_at":${e.occurred_at === null ? 'null' : `"${mirrorTime.format(e.occurred_at)}"`}` +
+    `,"action":${q(e.action)},"category":${q(e.category)},"severity":${q(e.severity)}` +
+    `,"actor":{"type":${q(e.actor.type)},"id":${orNull(e.actor.id)},"name":${orNull(e.actor.name)}}` +
+    `,"resource":{"type":${q(e.resource.type)},"id":${q(e.resource.id)},"name":${orNull(e.resource.name)}}` +
+    `,"description":${q(e.description)},"details":${e.detailsJson}` +
+    `,"source":{"ip":${orNull(e.source.ip)},"user_agent":${orNull(e.source.user_agent)},"token_id":${orNull(e.source.token_id)}}` +
+    `,"request_id":${orNull(e.request_id)},"prev_hash":${q(e.prev_hash)},"hash":${q(e.hash)}}`
+  );
 }

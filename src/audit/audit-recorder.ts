@@ -108,8 +108,12 @@ export class AuditRecorder {
  * refuses) become U+FFFD before hashing. Details are stored as JSON text, where they are escaped.
  */
 export function cleanText(s: string): string {
+  // Most text holds no NUL and no surrogate at all (paired or not): one scan says so.
+  if (!MAYBE_UNCLEAN.test(s)) return s;
   return s.replace(/\p{Cs}/gu, '\uFFFD').replaceAll('\u0000', '\uFFFD');
 }
+/** Any NUL or UTF-16 surrogate code unit (without the u flag, each half of a pair matches too). */
+const MAYBE_UNCLEAN = /[\u0000\ud800-\udfff]/;
 const cleanNullable = (s: string | null): string | null => (s === null ? null : cleanText(s));
 
 /** Details must be plain JSON (no Date or class instances), not too deep, with finite numbers only. */

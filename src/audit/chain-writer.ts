@@ -1,9 +1,29 @@
 import { chainHash } from '../chain/entry-hash.js';
-import type { SqlDatabase, SqlExecutor, SqlParams } from '../store/sql-database.js';
+import type { GuardedBatchWriter, SqlDatabase, SqlExecutor, SqlParams } from '../store/sql-database.js';
 import { withSavepoint } from '../store/sql-database.js';
 import type { PendingEntry, StoredEntry } from './audit-entry.js';
 import type { ChainHead, WithinAppend } from './audit.store.js';
 import { ENTRY_COLUMN_TYPES, entryToParams } from './entry-row.js';
+
+/** A batched group between its start and its end. */
+interface InFlight {
+  /** Every entry is linked: `linkAfter` holds the group's tail (or is cleared). */
+  readonly linked: Promise<void>;
+  /** The backend has begun the group's batch (holds its connection or lock), or failed to. */
+  readonly begun: Promise<void>;
+  /** Committed, or every append of the group answered otherwise. */
+  readonly done: Promise<void>;
+}
+
+/** Lets queued I/O (and the database driver) run between two parts of a group. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A promise and its resolve function. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
 
 interface QueuedAppend {
   readonly entries: readonly PendingEntry[];
@@ -28,6 +48,12 @@ const MAX_OPTIMISTIC_TRIES = 3;
 const MAX_IN_FLIGHT = 2;
 /** How long a writer that met another writer's entries keeps to the locked path. */
 const CONTENTION_BACKOFF_MS = 1_000;
+/**
+ * Entries linked and sent per part of a batched group: the database writes one part while
+ * the next is linked and hashed, so a large body is not prepared whole before its first row
+ * goes out.
+ */
+const PART_ENTRIES = 128;
 const HEAD_GUARD_SQL = 'SELECT seq, hash, ts FROM audit_chain_head WHERE id = 1';
 const MOVE_HEAD_SQL = 'UPDATE audit_chain_head SET seq = ?, hash = ?, ts = ? WHERE id = 1';
 
@@ -80,7 +106,7 @@ export class ChainWriter {
   /** Until when appends take the locked path because another writer moved the head (ms). */
   private contendedUntil = 0;
   /** Batched groups submitted and not yet settled, oldest first. */
-  private readonly inFlight: Array<Promise<void>> = [];
+  private readonly inFlight: InFlight[] = [];
 
   /**
    * Work done in the same transaction as every insert (e.g. the webhook outbox), so what it
@@ -109,14 +135,22 @@ export class ChainWriter {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const contended = Date.now() < this.contendedUntil;
-      if (!this.db.batch || contended || this.queue[0]!.within) {
+      if (!this.db.openBatch || contended || this.queue[0]!.within) {
         // Appends with work of their own, and every append while other writers keep moving the
         // head, run in a transaction that reads the head under its lock.
         await this.settleInFlight();
-        await this.commitLocked(this.takeGroup(this.db.batch && !contended ? 'with-work' : 'any'));
+        await this.commitLocked(this.takeGroup(this.db.openBatch && !contended ? 'with-work' : 'any'));
         continue;
       }
-      while (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight[0];
+      while (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight[0]!.done;
+      const previous = this.inFlight[this.inFlight.length - 1];
+      if (previous) {
+        // This group links after the one before: wait until that one's tail is known, and until
+        // its batch has begun, so batches begin (and claim their place) in chain order.
+        await previous.linked;
+        await previous.begun;
+      }
+      if (this.queue.length === 0) break;
       if (!this.linkAfter) {
         await this.settleInFlight();
         try {
@@ -131,10 +165,12 @@ export class ChainWriter {
         }
       }
       const group = this.takeGroup('without-work');
-      const predecessor = this.inFlight[this.inFlight.length - 1] ?? Promise.resolve();
-      const done = this.commitBatched(group, this.linkAfter, predecessor);
-      this.inFlight.push(done);
-      void done.then(() => this.inFlight.splice(this.inFlight.indexOf(done), 1));
+      const linked = signal();
+      const begun = signal();
+      const done = this.commitBatched(group, this.linkAfter, previous?.done ?? Promise.resolve(), linked.resolve, begun.resolve);
+      const flight: InFlight = { linked: linked.promise, begun: begun.promise, done };
+      this.inFlight.push(flight);
+      void done.then(() => this.inFlight.splice(this.inFlight.indexOf(flight), 1));
     }
     this.running = false;
   }
@@ -148,7 +184,7 @@ export class ChainWriter {
   }
 
   private async settleInFlight(): Promise<void> {
-    while (this.inFlight.length > 0) await this.inFlight[0];
+    while (this.inFlight.length > 0) await this.inFlight[0]!.done;
   }
 
   /** The next appends, up to MAX_GROUP_ENTRIES: any, or only those with (without) work of their own. */
@@ -167,43 +203,35 @@ export class ChainWriter {
   }
 
   /**
-   * A group as one guarded batch (backends with `batch`): its entries are linked after the
+   * A group as one guarded batch (backends with `openBatch`): its entries are linked after the
    * tail of the group before it, outside any lock and while that group may still be in
-   * flight, and the batch commits only if the head is then exactly that tail. Up to
-   * MAX_IN_FLIGHT groups are in flight, so preparing one overlaps the database writing the
-   * other. When the guard fails (the group before failed, or another process or node
-   * appended), the group waits for the one before it to settle, links again after the head
-   * as it now is and retries; after MAX_OPTIMISTIC_TRIES it takes the locked path.
+   * flight, and sent in parts as they are linked; the batch commits only if the head is then
+   * exactly that tail. Up to MAX_IN_FLIGHT groups are in flight, so preparing one overlaps the
+   * database writing the other. When the guard fails (the group before failed, or another
+   * process or node appended), the group waits for the one before it to settle, links again
+   * after the head as it now is and retries; after MAX_OPTIMISTIC_TRIES it takes the locked
+   * path. `linked` is called once `linkAfter` holds this group's tail (or is cleared), and
+   * `begun` once its first batch has begun; both are called whatever happens.
    */
-  private async commitBatched(group: QueuedAppend[], base: ChainHead, predecessor: Promise<void>): Promise<void> {
-    const batch = this.db.batch!.bind(this.db);
+  private async commitBatched(group: QueuedAppend[], base: ChainHead, predecessor: Promise<void>, linked: () => void, begun: () => void): Promise<void> {
+    const total = group.reduce((n, item) => n + item.entries.length, 0);
     let head: ChainHead | undefined = base;
     try {
       for (let attempt = 0; attempt < MAX_OPTIMISTIC_TRIES; attempt += 1) {
         if (!head) throw headMissing();
-        const storedPerItem: StoredEntry[][] = [];
-        let tail = head;
-        for (const item of group) {
-          const stored = this.link(item.entries, tail);
-          tail = headAfter(stored, tail);
-          storedPerItem.push(stored);
-        }
-        // Set before the first await: the next group links after this one.
-        if (attempt === 0) this.linkAfter = tail;
-        const all = storedPerItem.flat();
-        const recorder = new StatementRecorder(this.db.dialect);
-        recorder.statements.push(...this.insertStatements(all));
-        if (this.afterInsert && all.length > 0) await this.afterInsert(recorder, all);
-        const result = await batch({
+        const batch = this.db.openBatch!({
           guard: { sql: HEAD_GUARD_SQL, params: [], expect: { seq: head.seq, hash: head.hash } },
-          statements: recorder.statements,
-          final: [MOVE_HEAD_SQL, [tail.seq, tail.hash, tail.ts]],
+          order: { after: head.seq, claim: head.seq + total },
         });
+        void batch.begun.then(begun);
+        const prepared = await this.sendGroup(batch, group, head, attempt === 0 ? linked : undefined);
+        const result = await batch.commit([MOVE_HEAD_SQL, [prepared.tail.seq, prepared.tail.hash, prepared.tail.ts]]);
         if (result.applied) {
-          this.onGroupCommitted?.(all.length);
-          group.forEach((item, i) => item.resolve(storedPerItem[i]!));
+          this.onGroupCommitted?.(total);
+          group.forEach((item, i) => item.resolve(prepared.storedPerItem[i]!));
           return;
         }
+        if (process.env.TM_DEBUG_MISS) (await import("node:fs")).appendFileSync("/tmp/miss.log", `guard miss ${JSON.stringify(result)} expected ${head.seq}\n`);
         // Someone else's entries sit where these were to go: start again from the real head.
         // If that was another process or node, take turns under the lock for a while.
         this.linkAfter = undefined;
@@ -213,6 +241,8 @@ export class ChainWriter {
       }
     } catch (err) {
       this.linkAfter = undefined;
+      linked();
+      begun();
       const failure = err instanceof StoreWriteError ? err : new StoreWriteError(err);
       for (const item of group) item.reject(failure);
       return;
@@ -221,11 +251,74 @@ export class ChainWriter {
     await this.commitLocked(group);
   }
 
+  /**
+   * Links the group after `head` part by part, writing each part to the batch as soon as it
+   * is linked, then the after-insert statements. When preparing fails the batch is aborted
+   * and the error thrown.
+   */
+  private async sendGroup(
+    batch: GuardedBatchWriter,
+    group: readonly QueuedAppend[],
+    head: ChainHead,
+    linked: (() => void) | undefined,
+  ): Promise<{ tail: ChainHead; storedPerItem: StoredEntry[][] }> {
+    // One time for the group: its entries share it, and ts never falls below the head's.
+    const ts = Math.max(this.now(), head.ts);
+    const total = group.reduce((n, item) => n + item.entries.length, 0);
+    const storedPerItem: StoredEntry[][] = [];
+    let tail = head;
+    try {
+      // Linked entries go out PART_ENTRIES at a time, whichever appends they belong to.
+      let unsent: StoredEntry[] = [];
+      let sent = 0;
+      for (const item of group) {
+        const stored: StoredEntry[] = [];
+        for (let from = 0; from < item.entries.length; from += PART_ENTRIES) {
+          const part = this.link(item.entries.slice(from, from + PART_ENTRIES), tail, ts);
+          tail = headAfter(part, tail);
+          for (const entry of part) {
+            stored.push(entry);
+            unsent.push(entry);
+          }
+          if (unsent.length >= PART_ENTRIES) {
+            batch.write(this.insertStatements(unsent));
+            sent += unsent.length;
+            unsent = [];
+            // Let the database driver send this part before the next is linked.
+            if (sent < total) await nextTurn();
+          }
+        }
+        storedPerItem.push(stored);
+      }
+      if (unsent.length > 0) batch.write(this.insertStatements(unsent));
+      if (linked) {
+        this.linkAfter = tail;
+        linked();
+      }
+      const all = storedPerItem.flat();
+      if (this.afterInsert && all.length > 0) {
+        const recorder = new StatementRecorder(this.db.dialect);
+        await this.afterInsert(recorder, all);
+        batch.write(recorder.statements);
+      }
+      return { tail, storedPerItem };
+    } catch (err) {
+      if (linked) {
+        this.linkAfter = undefined;
+        linked();
+      }
+      await batch.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
   private async commitLocked(group: QueuedAppend[]): Promise<void> {
     const outcomes: Array<{ stored?: StoredEntry[]; error?: unknown }> = [];
     try {
       await this.db.transaction(async (tx) => {
         outcomes.length = 0;
+        // Tables before the head row, in the order every chain-head transaction locks them.
+        if (tx.dialect.appendLock) await tx.run(tx.dialect.appendLock);
         let head = await this.readHead(tx);
         for (const item of group) {
           try {
@@ -275,19 +368,26 @@ export class ChainWriter {
     return head;
   }
 
-  /** Places entries after `head`: seq + 1 each, ts never below the head's, hash-linked. */
-  private link(entries: readonly PendingEntry[], head: ChainHead): StoredEntry[] {
-    const ts = Math.max(this.now(), head.ts);
+  /** Places entries after `head` at `ts` (never below the head's): seq + 1 each, hash-linked. */
+  private link(entries: readonly PendingEntry[], head: ChainHead, ts = Math.max(this.now(), head.ts)): StoredEntry[] {
     let prevHash = head.hash;
     let seq = head.seq;
-    return entries.map((pending) => {
+    const stored: StoredEntry[] = new Array<StoredEntry>(entries.length);
+    for (let i = 0; i < entries.length; i += 1) {
+      const p = entries[i]!;
       seq += 1;
-      // One object per entry: the hash covers the fields it names, not prev_hash/hash.
-      const stored = { ...pending, seq, ts, prev_hash: prevHash, hash: '' };
-      stored.hash = chainHash(prevHash, stored);
-      prevHash = stored.hash;
-      return stored;
-    });
+      // One object per entry, its fields written out (one shape for every entry); the hash
+      // covers the fields it names, not prev_hash/hash.
+      const entry = {
+        id: p.id, occurred_at: p.occurred_at, action: p.action, category: p.category, severity: p.severity,
+        actor: p.actor, resource: p.resource, description: p.description, detailsJson: p.detailsJson,
+        source: p.source, request_id: p.request_id, seq, ts, prev_hash: prevHash, hash: '',
+      };
+      entry.hash = chainHash(prevHash, entry);
+      prevHash = entry.hash;
+      stored[i] = entry;
+    }
+    return stored;
   }
 
   private async insert(tx: SqlExecutor, rows: readonly StoredEntry[]): Promise<void> {

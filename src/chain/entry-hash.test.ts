@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACTOR_TYPES } from '../audit/audit-entry.js';
@@ -184,5 +185,19 @@ describe('chainHash', () => {
       seen.add(h);
     }
     expect(chainHash(GENESIS_HEX, ENTRY_B)).not.toBe(base);
+  });
+
+  it('equals SHA-256 over Buffer.from(prev_hash, hex) and the UTF-8 canonical bytes, for any entry and any prev_hash text (property)', () => {
+    const reference = (prev: string, e: HashableEntry): string => createHash('sha256').update(Buffer.from(prev, 'hex')).update(canonicalEntry(e), 'utf8').digest('hex');
+    const prevArb = fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), fc.string({ maxLength: 70 }));
+    fc.assert(
+      fc.property(prevArb, entryArb, (prev, e) => {
+        expect(chainHash(prev, e)).toBe(reference(prev, e));
+      }),
+      { numRuns: 500 },
+    );
+    // Details large enough to take the path for long texts.
+    const big = { ...ENTRY_B, detailsJson: canonicalJson({ blob: '😀é'.repeat(30_000) }) };
+    expect(chainHash(HASH_A, big)).toBe(reference(HASH_A, big));
   });
 });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { StoredEntry } from '../audit/audit-entry.js';
 import type { EntryTuple } from './entry-tuple.js';
 import { IsoTimeFormatter } from './iso-time.js';
@@ -77,7 +77,18 @@ export function canonicalTuple(r: EntryTuple): string {
   );
 }
 
+/** Where `chainHash` lays out prev_hash ‖ canonical bytes for a one-shot hash (reused; a call never yields). */
+const scratch = Buffer.allocUnsafe(128 * 1024);
+
 /** `hash = SHA-256(prev_hash as 32 raw bytes ‖ canonical entry bytes)`, lowercase hex. */
 export function chainHash(prevHashHex: string, e: HashableEntry): string {
-  return createHash('sha256').update(Buffer.from(prevHashHex, 'hex')).update(canonicalEntry(e), 'utf8').digest('hex');
+  const canonical = canonicalEntry(e);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: past that bound the text may not fit. A
+  // prev_hash that is not 64 hex digits (only a tampered row has one) is hashed as Buffer.from
+  // decodes it, as always.
+  if (canonical.length * 3 > scratch.length - 32 || prevHashHex.length !== 64 || scratch.write(prevHashHex, 0, 'hex') !== 32) {
+    return createHash('sha256').update(Buffer.from(prevHashHex, 'hex')).update(canonical, 'utf8').digest('hex');
+  }
+  const n = scratch.write(canonical, 32, 'utf8');
+  return hash('sha256', scratch.subarray(0, 32 + n), 'hex');
 }

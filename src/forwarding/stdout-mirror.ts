@@ -12,12 +12,16 @@ export class StdoutMirror {
     private readonly out: NodeJS.WritableStream = process.stdout,
   ) {}
 
-  /** The recorder's commit listener; never throws. */
+  /**
+   * The recorder's commit listener; never throws. The lines are written on a later turn of the
+   * event loop, after the appender has been answered: the mirror follows the commit, it does
+   * not delay the acknowledgement. Commits are written in the order they were told.
+   */
   readonly onCommit = (entries: readonly StoredEntry[]): void => {
+    if (entries.length === 0) return;
     void this.enabled().then(
       (on) => {
-        if (!on || entries.length === 0) return;
-        this.out.write(entries.map(entryJsonText).join('\n') + '\n');
+        if (on) setImmediate(() => this.out.write(entries.map(entryJsonText).join('\n') + '\n'));
       },
       () => undefined,
     );

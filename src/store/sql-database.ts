@@ -13,6 +13,12 @@ export interface Dialect {
   readonly name: 'sqlite' | 'postgres';
   /** Appended to the chain-head read in the append transaction (row lock on PostgreSQL). */
   readonly lockForUpdate: string;
+  /**
+   * Run by a transaction that appends under the head lock, before it locks the head: the audit
+   * table first, then the head row, the order in which batches (which insert before they lock
+   * the head) and partition drops take them too. Null where the database has one writer.
+   */
+  readonly appendLock: string | null;
   /** Appended to a claim query so concurrent workers take different rows (PostgreSQL). */
   readonly skipLocked: string;
   /** A predicate matching entries whose search text holds every token (as prefixes). */
@@ -44,20 +50,102 @@ export interface SqlExecutor {
   exec(script: string): Promise<void>;
 }
 
+/** One statement and its bound parameters. */
+export type SqlStatement = readonly [sql: string, params: SqlParams];
+
 /**
  * Writes that commit together only if a guard row still holds the expected values (an
- * optimistic compare-and-set): the writer prepares everything beforehand, so the database
- * does the whole transaction without waiting on the caller. `final` is written last, once
- * the guard holds (the chain writer moves the head with it).
+ * optimistic compare-and-set): the writer prepares everything outside any lock, so the
+ * database does the whole transaction without waiting on the caller.
  */
-export interface GuardedBatch {
+export interface GuardedBatchPlan {
   readonly guard: { readonly sql: string; readonly params: SqlParams; readonly expect: Readonly<Record<string, SqlValue>> };
-  readonly statements: ReadonlyArray<readonly [sql: string, params: SqlParams]>;
-  readonly final: readonly [sql: string, params: SqlParams];
+  /**
+   * Where this batch sits among the batches of its writer that are in flight together: it
+   * continues the one that claimed `after` and claims `claim` (the chain writer passes seq
+   * numbers). A backend that writes batches side by side (PostgreSQL, one connection each)
+   * checks the guard only once the batch claiming `after` has ended, waiting inside the
+   * database so that every wait between writers is one its deadlock detection can see.
+   */
+  readonly order?: { readonly after: number; readonly claim: number };
+}
+
+/**
+ * A guarded batch being written. Statements are sent to the database as they are written (or,
+ * until the backend has begun the batch, as soon as it has), so preparing the next part
+ * overlaps the database writing this one. A failed write surfaces in `commit`.
+ */
+export interface GuardedBatchWriter {
+  /** Resolves once the backend has begun the batch (has its connection or lock) or failed to; never rejects. */
+  readonly begun: Promise<void>;
+  write(statements: readonly SqlStatement[]): void;
+  /**
+   * Checks the guard and, if it holds, writes `final` (the chain writer moves the head with
+   * it) and commits; otherwise rolls back. A conflict with another writer (a row of theirs
+   * where one of these was to go) is reported as a guard that did not hold.
+   */
+  commit(final: SqlStatement): Promise<GuardedBatchResult>;
+  /** Rolls back what was written: the caller could not finish preparing the batch. */
+  abort(): Promise<void>;
 }
 
 /** `applied`, or the guard row found instead (undefined when there is none); nothing was written then. */
 export type GuardedBatchResult = { readonly applied: true } | { readonly applied: false; readonly found: Record<string, SqlValue> | undefined };
+
+/** What a backend gives `PendingBatch` once it has begun a batch. */
+export interface BatchTarget {
+  write(statements: readonly SqlStatement[]): void;
+  commit(final: SqlStatement): Promise<GuardedBatchResult>;
+  abort(): Promise<void>;
+}
+
+/**
+ * The writer handed out by `openBatch` while the backend is still getting ready (waiting for
+ * its lock or a connection): statements written meanwhile wait here and go out the moment
+ * the backend attaches; after that every write goes straight through.
+ */
+export class PendingBatch implements GuardedBatchWriter {
+  readonly begun: Promise<void>;
+  private markBegun!: () => void;
+  private target: BatchTarget | null = null;
+  private failure: { readonly error: unknown } | null = null;
+  private buffered: Array<readonly SqlStatement[]> = [];
+
+  constructor() {
+    this.begun = new Promise((resolve) => (this.markBegun = resolve));
+  }
+
+  /** The backend has begun the batch. */
+  attach(target: BatchTarget): void {
+    this.target = target;
+    for (const statements of this.buffered) target.write(statements);
+    this.buffered = [];
+    this.markBegun();
+  }
+
+  /** The backend could not begin the batch: nothing was written; `commit` rejects with this. */
+  fail(error: unknown): void {
+    this.failure = { error };
+    this.buffered = [];
+    this.markBegun();
+  }
+
+  write(statements: readonly SqlStatement[]): void {
+    if (this.target) this.target.write(statements);
+    else if (!this.failure) this.buffered.push(statements);
+  }
+
+  async commit(final: SqlStatement): Promise<GuardedBatchResult> {
+    await this.begun;
+    if (!this.target) throw this.failure!.error;
+    return this.target.commit(final);
+  }
+
+  async abort(): Promise<void> {
+    await this.begun;
+    await this.target?.abort();
+  }
+}
 
 export interface SqlDatabase extends SqlExecutor {
   /** Time partitions of the audit table, on backends that have them. */
@@ -69,10 +157,11 @@ export interface SqlDatabase extends SqlExecutor {
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /**
-   * Runs a guarded batch in one write transaction, on backends where that saves round trips
-   * (SQLite's writer thread). Absent elsewhere: callers use `transaction`.
+   * Begins a guarded batch: one write transaction whose statements are sent while the caller
+   * is still preparing the rest, committed only if the guard holds. Absent on backends
+   * without it: callers use `transaction`.
    */
-  batch?(batch: GuardedBatch): Promise<GuardedBatchResult>;
+  openBatch?(plan: GuardedBatchPlan): GuardedBatchWriter;
   /**
    * Opens a read-only view of the database as of one moment, on a connection of its own
    * (SQLite: a reader in a deferred transaction, which WAL lets run beside the writer;

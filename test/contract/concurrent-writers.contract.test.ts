@@ -93,5 +93,35 @@ for (const backend of BACKENDS) {
       expect((await verifyStoredChain(a.store)).ok).toBe(true);
       expect((await a.store.head()).seq).toBe(stored.length);
     });
+
+    it('commits a body sent in several parts whole, or nothing of it', async () => {
+      const a = await open();
+      let fail = true;
+      // The after-insert work fails once every part of the body has gone to the database.
+      a.store.onInsert(async () => {
+        if (fail) throw new Error('outbox unavailable');
+      });
+      await expect(a.recorder.recordBatch(Array.from({ length: 1_000 }, () => buildEvent()))).rejects.toThrow('cannot record entries right now');
+      expect((await a.store.head()).seq).toBe(0);
+      expect(await a.store.countBefore(Number.MAX_SAFE_INTEGER)).toBe(0);
+      fail = false;
+      const stored = await a.recorder.recordBatch(Array.from({ length: 1_000 }, () => buildEvent()));
+      expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
+      expect(new Set(stored.map((e) => e.ts)).size).toBe(1);
+      expect((await verifyStoredChain(a.store)).ok).toBe(true);
+    });
+
+    it('keeps one chain when both writers send large bodies at once', async () => {
+      const a = await open();
+      const b = await open();
+      const written: number[] = [];
+      for (let round = 0; round < 3; round += 1) {
+        clock.advance(1_000);
+        const all = await Promise.all([a, b, a, b].map((w, i) => w.recorder.recordBatch(Array.from({ length: 300 + 97 * i }, () => buildEvent()))));
+        written.push(...all.flat().map((e) => e.seq));
+      }
+      expect([...written].sort((x, y) => x - y)).toEqual(Array.from({ length: written.length }, (_, i) => i + 1));
+      expect((await verifyStoredChain(a.store)).ok).toBe(true);
+    });
   });
 }

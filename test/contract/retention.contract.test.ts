@@ -130,6 +130,43 @@ describe('PostgreSQL time partitions', () => {
     }
   });
 
+  it('drops months while appends insert side by side, without a deadlock or a refused append', async () => {
+    const tdb = await freshDatabaseUrl('postgres');
+    const clock = new ManualClock(Date.UTC(2026, 0, 15));
+    const core = await openCore({ databaseUrl: tdb.url, clock, secretKey: SECRET });
+    try {
+      for (const month of [0, 1, 2]) {
+        clock.set(Date.UTC(2026, month, 15));
+        await core.db.partitions!.ensure(clock.now());
+        await core.recorder.recordBatch(Array.from({ length: 100 }, () => buildEvent()));
+      }
+      clock.set(Date.UTC(2026, 5, 1));
+      await core.db.partitions!.ensure(clock.now());
+      // Batched appends (which insert before they lock the chain head) from eight callers while
+      // the three old months are dropped (which locks the table and the head).
+      let stop = false;
+      const appended: number[] = [];
+      const appenders = Array.from({ length: 8 }, async () => {
+        while (!stop) appended.push((await core.recorder.recordBatch(Array.from({ length: 40 }, () => buildEvent()))).length);
+      });
+      const removed: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        removed.push((await core.auditStore.purgeBatch(Date.UTC(2026, 3, 1), 5_000))?.removed ?? 0);
+      }
+      stop = true;
+      await Promise.all(appenders);
+      expect(removed).toEqual([100, 100, 100]);
+      expect(appended.length).toBeGreaterThan(8);
+      const tables = (await core.db.all<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'audit_entries_p%' ORDER BY 1")).map((r) => r.t);
+      expect(tables.filter((t) => t < 'audit_entries_p202604')).toEqual([]);
+      expect(await verifyStoredChain(core.auditStore)).toMatchObject({ ok: true, checked: appended.reduce((a, b) => a + b, 0) });
+    } finally {
+      await core.close();
+      await tdb.cleanup();
+    }
+  });
+
   it('does not hold appends behind a month that a long read still has open: it deletes the rows instead', async () => {
     const tdb = await freshDatabaseUrl('postgres');
     const clock = new ManualClock(Date.UTC(2026, 0, 15));

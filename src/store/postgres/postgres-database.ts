@@ -1,8 +1,8 @@
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import Cursor from 'pg-cursor';
-import type { GuardedBatch, GuardedBatchResult, ReadSnapshot, SqlDatabase, SqlExecutor, SqlParams, SqlValue } from '../sql-database.js';
-import { guardHolds } from '../sql-database.js';
+import type { BatchTarget, GuardedBatchPlan, GuardedBatchResult, GuardedBatchWriter, ReadSnapshot, SqlDatabase, SqlExecutor, SqlParams, SqlStatement, SqlValue } from '../sql-database.js';
+import { guardHolds, PendingBatch } from '../sql-database.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { PostgresPartitions } from './postgres-partitions.js';
 
@@ -113,6 +113,115 @@ class PostgresSnapshot implements ReadSnapshot {
   }
 }
 
+/** Advisory-lock class of the batches' order claims (the key is the claimed seq's low 32 bits). */
+const BATCH_ORDER_LOCK = 7240310;
+/** Longest any lock wait of a batch lasts before the batch gives up and its writer retries. */
+const BATCH_LOCK_TIMEOUT = '5s';
+/**
+ * Errors that mean another writer got there first or a lock wait was cut: the batch rolls
+ * back and reports the guard as not holding, and the writer relinks and retries.
+ * unique_violation, deadlock_detected, lock_not_available, serialization_failure.
+ */
+const CONFLICT_CODES = new Set(['23505', '40P01', '55P03', '40001']);
+const isConflict = (err: unknown): boolean => CONFLICT_CODES.has((err as { code?: unknown }).code as string);
+
+/**
+ * One guarded batch in a transaction of its own: its statements are sent as they are written
+ * (the client queues them), and only at commit does it wait for the batch it follows (the
+ * order claim, an advisory lock held until that transaction ends) and lock the guard row.
+ * Inserting before taking the guard lock lets batches insert side by side; every wait is on
+ * a database lock, so PostgreSQL's deadlock detection sees any cycle with other writers, and
+ * `lock_timeout` bounds the rest. Tables are therefore locked before the guard row by every
+ * chain-head transaction (see `Dialect.appendLock`).
+ */
+class PostgresBatch implements BatchTarget {
+  /** The statements sent so far, one after another (the client runs one query at a time). */
+  private queue: Promise<unknown> = Promise.resolve();
+  private failure: unknown = null;
+  private ended = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly client: PoolClient,
+    private readonly plan: GuardedBatchPlan,
+  ) {
+    client.on('error', this.lost);
+  }
+
+  private readonly lost = (err: Error): void => {
+    this.failure ??= err;
+  };
+
+  static async begin(pool: pg.Pool, plan: GuardedBatchPlan): Promise<PostgresBatch> {
+    const client = await pool.connect();
+    const claim = plan.order ? `; SELECT pg_advisory_xact_lock(${BATCH_ORDER_LOCK}, ${plan.order.claim | 0})` : '';
+    try {
+      await client.query(`BEGIN; SET LOCAL lock_timeout = '${BATCH_LOCK_TIMEOUT}'${claim}`);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(true);
+      throw err;
+    }
+    return new PostgresBatch(pool, client, plan);
+  }
+
+  /** Runs after every statement sent before it; resolves with its result, or undefined once a statement has failed. */
+  private send<R extends QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<pg.QueryResult<R> | undefined> {
+    const next = this.queue.then(() => (this.failure ? undefined : this.client.query<R>(sql, params as unknown[])));
+    this.queue = next.catch((err: unknown) => void (this.failure ??= err));
+    return this.queue.then(() => next.catch(() => undefined));
+  }
+
+  write(statements: readonly SqlStatement[]): void {
+    if (this.ended) return;
+    for (const [sql, params] of statements) void this.send(toPg(sql), params);
+  }
+
+  async commit(final: SqlStatement): Promise<GuardedBatchResult> {
+    try {
+      const { guard, order } = this.plan;
+      if (order) void this.send(`SELECT pg_advisory_xact_lock_shared(${BATCH_ORDER_LOCK}, ${order.after | 0})`);
+      const locked = await this.send<Record<string, SqlValue>>(`${toPg(guard.sql)} FOR UPDATE`, guard.params);
+      if (this.failure) throw this.failure;
+      const found = locked!.rows[0];
+      if (!guardHolds(found, guard.expect)) {
+        await this.end('ROLLBACK');
+        return { applied: false, found };
+      }
+      await this.client.query(toPg(final[0]), final[1] as unknown[]);
+      await this.end('COMMIT');
+      return { applied: true };
+    } catch (err) {
+      await this.end('ROLLBACK').catch(() => undefined);
+      if (!isConflict(err)) throw err;
+      // Another writer's rows sit where these were to go, or a lock wait was cut: report the
+      // guard row as it is now, and the writer relinks after it.
+      const found = (await this.pool.query<Record<string, SqlValue>>(toPg(this.plan.guard.sql), this.plan.guard.params as unknown[])).rows[0];
+      return { applied: false, found };
+    }
+  }
+
+  async abort(): Promise<void> {
+    await this.queue;
+    await this.end('ROLLBACK');
+  }
+
+  private async end(statement: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    let broken = false;
+    try {
+      await this.client.query(statement);
+    } catch (err) {
+      broken = true;
+      throw err;
+    } finally {
+      this.client.off('error', this.lost);
+      this.client.release(broken);
+    }
+  }
+}
+
 export interface PostgresOptions {
   /** Schema to work in (created when missing); lets tests and tenants share one database. */
   readonly schema?: string;
@@ -152,6 +261,10 @@ export class PostgresDatabase implements SqlDatabase {
       await admin.connect();
       try {
         await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      } catch (err) {
+        // Nodes starting together: IF NOT EXISTS still races in the catalog (unique_violation);
+        // the schema exists either way.
+        if ((err as { code?: unknown }).code !== '23505') throw err;
       } finally {
         await admin.end();
       }
@@ -211,19 +324,16 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   /**
-   * The guard row is read `FOR UPDATE` first, so writers take turns in the order every other
-   * chain-head transaction locks in (retention and partition drops lock the head before the
-   * partitions: the reverse order deadlocks with them). Everything written was prepared before
-   * the transaction, so the lock is held only for the writes themselves.
+   * A guarded batch on a pooled client of its own, so the batches of one writer (and of every
+   * node) insert side by side and take turns only for the guard row (see `PostgresBatch`).
    */
-  batch(b: GuardedBatch): Promise<GuardedBatchResult> {
-    return this.transaction(async (tx) => {
-      const found = await tx.get<Record<string, SqlValue>>(`${b.guard.sql} FOR UPDATE`, b.guard.params);
-      if (!guardHolds(found, b.guard.expect)) return { applied: false, found };
-      for (const [sql, params] of b.statements) await tx.run(sql, params);
-      await tx.run(...b.final);
-      return { applied: true } as const;
-    });
+  openBatch(plan: GuardedBatchPlan): GuardedBatchWriter {
+    const pending = new PendingBatch();
+    void PostgresBatch.begin(this.pool, plan).then(
+      (batch) => pending.attach(batch),
+      (err: unknown) => pending.fail(err),
+    );
+    return pending;
   }
 
   /** A read-only snapshot on a pooled client of its own (see `PostgresSnapshot`). */

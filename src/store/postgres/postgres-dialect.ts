@@ -4,6 +4,7 @@ export const postgresDialect: Dialect = {
   name: 'postgres',
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   lockForUpdate: ' FOR UPDATE',
+  appendLock: 'LOCK TABLE ONLY audit_entries IN ROW EXCLUSIVE MODE',
   maxParams: 65_000,
   migrationLock: 'SELECT pg_advisory_xact_lock(7240301)',
   insertRows(table, columns, rows) {

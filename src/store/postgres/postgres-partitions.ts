@@ -11,7 +11,7 @@ const nameOf = (year: number, month: number): string => `audit_entries_p${year}$
 
 /** PostgreSQL's lock_not_available (a lock_timeout expired). */
 const LOCK_NOT_AVAILABLE = '55P03';
-/** Longest a partition drop waits for readers to leave the partition while holding the head. */
+/** Longest a partition drop waits for readers and appends to leave the audit table. */
 const DROP_LOCK_TIMEOUT_MS = 2_000;
 /** How long a partition whose drop timed out is left to row deletes before the drop is tried again. */
 const BUSY_RETRY_MS = 60_000;
@@ -78,10 +78,13 @@ export class PostgresPartitions implements PartitionManager {
   private dropLocked(name: string): Promise<{ removed: number; anchor: ChainAnchor; partition: string } | null> {
     const oldest = { name };
     return this.db.transaction(async (tx) => {
-      // Appenders lock the chain head before the tables; taking it first too avoids a deadlock with them.
-      await tx.get('SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE');
-      // Appends wait behind the head lock while this waits for the table: never for long.
+      // Dropping a partition locks the whole audit table. Appends lock the table before the
+      // chain head (batches insert first; see Dialect.appendLock), so this takes them in that
+      // order too: the table, then the head, then the partition. Appends and reads queue behind
+      // the table lock while this waits for it: never for long.
       await tx.run(`SET LOCAL lock_timeout = '${DROP_LOCK_TIMEOUT_MS}ms'`);
+      await tx.run('LOCK TABLE ONLY audit_entries IN ACCESS EXCLUSIVE MODE');
+      await tx.get('SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE');
       await tx.run(`LOCK TABLE ${oldest.name} IN ACCESS EXCLUSIVE MODE`);
       const last = await tx.get<{ seq: number; hash: string; n: number; min_seq: number | null }>(
         `SELECT (SELECT seq FROM ${oldest.name} ORDER BY seq DESC LIMIT 1) AS seq, (SELECT hash FROM ${oldest.name} ORDER BY seq DESC LIMIT 1) AS hash,

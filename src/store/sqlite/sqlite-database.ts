@@ -3,7 +3,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Connection } from 'better-sqlite3';
 import { AsyncMutex } from '../../lib/async-mutex.js';
-import type { GuardedBatch, GuardedBatchResult, ReadSnapshot, SqlDatabase, SqlExecutor, SqlParams } from '../sql-database.js';
+import type { GuardedBatchPlan, GuardedBatchWriter, ReadSnapshot, SqlDatabase, SqlExecutor, SqlParams } from '../sql-database.js';
+import { PendingBatch } from '../sql-database.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 import { ConnectionStatements, InlineWriter, WorkerWriter, WRITE_PRAGMAS } from './sqlite-writer.js';
@@ -185,8 +186,21 @@ export class SqliteDatabase implements SqlDatabase {
     });
   }
 
-  batch(batch: GuardedBatch): Promise<GuardedBatchResult> {
-    return this.lock.run(() => this.writer.batch(batch));
+  /** The batch holds the writer's lock from the moment it begins until its commit or abort has ended. */
+  openBatch(plan: GuardedBatchPlan): GuardedBatchWriter {
+    const pending = new PendingBatch();
+    void this.lock.run(async () => {
+      const target = this.writer.beginBatch(plan);
+      let ended!: () => void;
+      const done = new Promise<void>((resolve) => (ended = resolve));
+      pending.attach({
+        write: (statements) => target.write(statements),
+        commit: (final) => target.commit(final).finally(ended),
+        abort: () => target.abort().finally(ended),
+      });
+      await done;
+    });
+    return pending;
   }
 
   /** A read-only snapshot on a connection of its own (see `SqliteSnapshot`). */

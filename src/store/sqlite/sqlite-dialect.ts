@@ -4,6 +4,7 @@ export const sqliteDialect: Dialect = {
   name: 'sqlite',
   skipLocked: '',
   lockForUpdate: '',
+  appendLock: null,
   maxParams: 32_000,
   migrationLock: null,
   insertRows(table, columns, rows) {

@@ -1,8 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Database as Connection, Statement } from 'better-sqlite3';
-import type { GuardedBatch, GuardedBatchResult, SqlParams, SqlValue } from '../sql-database.js';
-import { guardHolds } from '../sql-database.js';
+import type { BatchTarget, GuardedBatchPlan, GuardedBatchResult, SqlParams, SqlStatement } from '../sql-database.js';
 
 /** Pragmas every read-write Trailmark connection gets, on whichever thread opens it. */
 export const WRITE_PRAGMAS = [
@@ -36,8 +35,12 @@ export interface SqliteWriter {
   exec(script: string): Promise<void>;
   /** Rolls back the open transaction, if there is one. */
   rollbackIfOpen(): Promise<void>;
-  /** BEGIN IMMEDIATE, check the guard, run the statements, COMMIT — as one request. */
-  batch(batch: GuardedBatch): Promise<GuardedBatchResult>;
+  /**
+   * BEGIN IMMEDIATE and check the guard; the statements written run as they arrive, and
+   * `commit` writes the final statement and COMMITs (or reports the guard row found). The
+   * caller holds the lock until the batch has ended.
+   */
+  beginBatch(plan: GuardedBatchPlan): BatchTarget;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,9 @@ export class ConnectionStatements {
   private readonly stmts: StatementCache;
   constructor(readonly conn: Connection) {
     this.stmts = new StatementCache(conn);
+  }
+  prepared(sql: string): Statement {
+    return this.stmts.get(sql);
   }
   all<T>(sql: string, params: SqlParams): T[] {
     return this.stmts.get(sql).all(...params) as T[];
@@ -95,23 +101,26 @@ export class InlineWriter implements SqliteWriter {
     if (this.statements.conn.inTransaction) this.statements.conn.exec('ROLLBACK');
     return Promise.resolve();
   }
-  batch(batch: GuardedBatch): Promise<GuardedBatchResult> {
-    const conn = this.statements.conn;
-    conn.exec('BEGIN IMMEDIATE');
-    try {
-      const found = this.statements.get<Record<string, SqlValue>>(batch.guard.sql, batch.guard.params);
-      if (!guardHolds(found, batch.guard.expect)) {
-        conn.exec('ROLLBACK');
-        return Promise.resolve({ applied: false, found });
-      }
-      for (const [sql, params] of batch.statements) this.statements.run(sql, params);
-      this.statements.run(...batch.final);
-      conn.exec('COMMIT');
-      return Promise.resolve({ applied: true });
-    } catch (err) {
-      if (conn.inTransaction) conn.exec('ROLLBACK');
-      return Promise.reject(err as Error);
-    }
+  beginBatch(plan: GuardedBatchPlan): BatchTarget {
+    const batch = openBatch(this.statements.conn, (sql) => this.statements.prepared(sql), plan.guard);
+    return {
+      write: (statements) => batch.write(statements),
+      commit: (final) => {
+        try {
+          return Promise.resolve(batch.end(final, true) as GuardedBatchResult);
+        } catch (err) {
+          return Promise.reject(err as Error);
+        }
+      },
+      abort: () => {
+        try {
+          batch.end(null, false);
+        } catch {
+          // It had failed already: rolled back either way.
+        }
+        return Promise.resolve();
+      },
+    };
   }
   close(): Promise<void> {
     this.statements.conn.close();
@@ -119,12 +128,67 @@ export class InlineWriter implements SqliteWriter {
   }
 }
 
-type Op = 'all' | 'get' | 'run' | 'exec' | 'rollback' | 'batch' | 'close';
+type Op = 'all' | 'get' | 'run' | 'exec' | 'rollback' | 'batch-begin' | 'batch-write' | 'batch-commit' | 'batch-abort' | 'close';
+/** Operations the writer thread does not answer: their failures are reported by the batch's commit. */
+const UNANSWERED: ReadonlySet<Op> = new Set(['batch-begin', 'batch-write']);
 interface Reply {
   readonly id: number;
   readonly result?: unknown;
   readonly error?: { readonly message: string; readonly code: string | null };
 }
+
+/*
+ * One guarded batch on a connection, as plain JavaScript: the writer thread runs this text,
+ * and the in-memory writer turns the same text into a function, so both run one routine.
+ * BEGIN IMMEDIATE and the guard check come first; statements then run as they arrive; a
+ * failure rolls back at once and is reported by `end`, which writes `final` and commits
+ * (or rolls back when `commit` is false).
+ */
+const BATCH_ROUTINE = `
+function openBatch(conn, statement, guard) {
+  let found;
+  let holds = false;
+  let error = null;
+  const fail = (err) => {
+    error = err;
+    if (conn.inTransaction) conn.exec('ROLLBACK');
+  };
+  const run = (statements) => {
+    for (const [text, values] of statements) {
+      const stmt = statement(text);
+      if (stmt.reader) stmt.all(...values); else stmt.run(...values);
+    }
+  };
+  try {
+    conn.exec('BEGIN IMMEDIATE');
+    found = statement(guard.sql).get(...guard.params);
+    holds = found !== undefined && Object.keys(guard.expect).every((k) => found[k] === guard.expect[k]);
+    if (!holds) conn.exec('ROLLBACK');
+  } catch (err) {
+    fail(err);
+  }
+  return {
+    write(statements) {
+      if (!holds || error) return;
+      try { run(statements); } catch (err) { fail(err); }
+    },
+    end(final, commit) {
+      if (error) throw error;
+      if (!holds) return { applied: false, found };
+      if (!commit) { conn.exec('ROLLBACK'); return undefined; }
+      try { run([final]); conn.exec('COMMIT'); } catch (err) { fail(err); throw err; }
+      return { applied: true };
+    },
+  };
+}
+`;
+
+interface OpenBatch {
+  write(statements: readonly SqlStatement[]): void;
+  end(final: SqlStatement | null, commit: boolean): GuardedBatchResult | undefined;
+}
+// The routine is our own constant text (see BATCH_ROUTINE), turned into a function once.
+const openBatch = new Function(`${BATCH_ROUTINE}; return openBatch;`)() as (conn: Connection, statement: (sql: string) => Statement, guard: GuardedBatchPlan['guard']) => OpenBatch;
 
 /*
  * The writer thread's program. Plain JavaScript run with `eval`, so the same text works from
@@ -153,8 +217,16 @@ function statement(sql) {
   }
   return stmt;
 }
+${BATCH_ROUTINE}
+let batch = null;
+function endBatch(final, commit) {
+  const b = batch;
+  batch = null;
+  if (!b) throw openError || new Error('no batch is open');
+  return b.end(final, commit);
+}
 function perform(op, sql, params) {
-  if (openError) throw openError;
+  if (openError && op !== 'close') throw openError;
   switch (op) {
     case 'all': return statement(sql).all(...params);
     case 'get': return statement(sql).get(...params);
@@ -165,35 +237,21 @@ function perform(op, sql, params) {
     }
     case 'exec': conn.exec(sql); return undefined;
     case 'rollback': if (conn.inTransaction) conn.exec('ROLLBACK'); return undefined;
-    case 'batch': {
-      const b = params;
-      conn.exec('BEGIN IMMEDIATE');
-      try {
-        const found = statement(b.guard.sql).get(...b.guard.params);
-        if (!found || Object.keys(b.guard.expect).some((k) => found[k] !== b.guard.expect[k])) {
-          conn.exec('ROLLBACK');
-          return { applied: false, found };
-        }
-        for (const [text, values] of [...b.statements, b.final]) {
-          const stmt = statement(text);
-          if (stmt.reader) stmt.all(...values); else stmt.run(...values);
-        }
-        conn.exec('COMMIT');
-        return { applied: true };
-      } catch (err) {
-        if (conn.inTransaction) conn.exec('ROLLBACK');
-        throw err;
-      }
-    }
+    case 'batch-begin': batch = openBatch(conn, statement, params); return undefined;
+    case 'batch-write': if (batch) batch.write(params); return undefined;
+    case 'batch-commit': return endBatch(params, true);
+    case 'batch-abort': try { endBatch(null, false); } catch {} return undefined;
     case 'close': if (conn) conn.close(); return undefined;
     default: throw new Error('unknown writer operation ' + op);
   }
 }
+const unanswered = new Set(${JSON.stringify([...UNANSWERED])});
 parentPort.on('message', (m) => {
   try {
-    parentPort.postMessage({ id: m.id, result: perform(m.op, m.sql, m.params) });
+    const result = perform(m.op, m.sql, m.params);
+    if (!unanswered.has(m.op)) parentPort.postMessage({ id: m.id, result });
   } catch (err) {
-    parentPort.postMessage({ id: m.id, error: { message: String(err && err.message || err), code: typeof (err && err.code) === 'string' ? err.code : null } });
+    if (!unanswered.has(m.op)) parentPort.postMessage({ id: m.id, error: { message: String(err && err.message || err), code: typeof (err && err.code) === 'string' ? err.code : null } });
   }
   if (m.op === 'close') parentPort.close();
 });
@@ -221,7 +279,12 @@ export class WorkerWriter implements SqliteWriter {
     this.worker.on('exit', (code) => this.fail(new Error(`the SQLite writer thread stopped (exit code ${code})`)));
   }
 
-  private call<T>(op: Op, sql = '', params: SqlParams | GuardedBatch = []): Promise<T> {
+  /** Sends an operation the thread does not answer (see UNANSWERED). */
+  private send(op: Op, params: unknown): void {
+    if (!this.stopped) this.worker.postMessage({ id: 0, op, sql: '', params });
+  }
+
+  private call<T>(op: Op, sql = '', params: unknown = []): Promise<T> {
     if (this.stopped) return Promise.reject(this.stopped);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -264,8 +327,13 @@ export class WorkerWriter implements SqliteWriter {
   rollbackIfOpen(): Promise<void> {
     return this.call<void>('rollback');
   }
-  batch(batch: GuardedBatch): Promise<GuardedBatchResult> {
-    return this.call<GuardedBatchResult>('batch', '', batch);
+  beginBatch(plan: GuardedBatchPlan): BatchTarget {
+    this.send('batch-begin', plan.guard);
+    return {
+      write: (statements) => this.send('batch-write', statements),
+      commit: (final) => this.call<GuardedBatchResult>('batch-commit', '', final),
+      abort: () => this.call<void>('batch-abort'),
+    };
   }
   async close(): Promise<void> {
     if (this.stopped) return;
