@@ -113,6 +113,7 @@ export function cleanText(s: string): string {
   return s.replace(/\p{Cs}/gu, '\uFFFD').replaceAll('\u0000', '\uFFFD');
 }
 /** Any NUL or UTF-16 surrogate code unit (without the u flag, each half of a pair matches too). */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this looks for
 const MAYBE_UNCLEAN = /[\u0000\ud800-\udfff]/;
 const cleanNullable = (s: string | null): string | null => (s === null ? null : cleanText(s));
 

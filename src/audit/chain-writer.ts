@@ -225,7 +225,7 @@ export class ChainWriter {
         });
         void batch.begun.then(begun);
         const prepared = await this.sendGroup(batch, group, head, attempt === 0 ? linked : undefined);
-        const result = await batch.commit([MOVE_HEAD_SQL, [prepared.tail.seq, prepared.tail.hash, prepared.tail.ts]]);
+        const result = await batch.commit(prepared.last, [MOVE_HEAD_SQL, [prepared.tail.seq, prepared.tail.hash, prepared.tail.ts]]);
         if (result.applied) {
           this.onGroupCommitted?.(total);
           group.forEach((item, i) => item.resolve(prepared.storedPerItem[i]!));
@@ -252,45 +252,43 @@ export class ChainWriter {
   }
 
   /**
-   * Links the group after `head` part by part, writing each part to the batch as soon as it
-   * is linked, then the after-insert statements. When preparing fails the batch is aborted
-   * and the error thrown.
+   * Links the group after `head` part by part, writing each full part to the batch as soon as
+   * it is linked; returns the last part's statements and the after-insert ones, for the
+   * commit. When preparing fails the batch is aborted and the error thrown.
    */
   private async sendGroup(
     batch: GuardedBatchWriter,
     group: readonly QueuedAppend[],
     head: ChainHead,
     linked: (() => void) | undefined,
-  ): Promise<{ tail: ChainHead; storedPerItem: StoredEntry[][] }> {
+  ): Promise<{ tail: ChainHead; storedPerItem: StoredEntry[][]; last: Array<readonly [string, SqlParams]> }> {
     // One time for the group: its entries share it, and ts never falls below the head's.
     const ts = Math.max(this.now(), head.ts);
-    const total = group.reduce((n, item) => n + item.entries.length, 0);
     const storedPerItem: StoredEntry[][] = [];
     let tail = head;
     try {
-      // Linked entries go out PART_ENTRIES at a time, whichever appends they belong to.
+      // Linked entries go out PART_ENTRIES at a time, whichever appends they belong to; the
+      // last part goes with the commit.
       let unsent: StoredEntry[] = [];
-      let sent = 0;
       for (const item of group) {
         const stored: StoredEntry[] = [];
         for (let from = 0; from < item.entries.length; from += PART_ENTRIES) {
+          if (unsent.length >= PART_ENTRIES) {
+            batch.write(this.insertStatements(unsent));
+            unsent = [];
+            // Let the database driver send that part before the next is linked.
+            await nextTurn();
+          }
           const part = this.link(item.entries.slice(from, from + PART_ENTRIES), tail, ts);
           tail = headAfter(part, tail);
           for (const entry of part) {
             stored.push(entry);
             unsent.push(entry);
           }
-          if (unsent.length >= PART_ENTRIES) {
-            batch.write(this.insertStatements(unsent));
-            sent += unsent.length;
-            unsent = [];
-            // Let the database driver send this part before the next is linked.
-            if (sent < total) await nextTurn();
-          }
         }
         storedPerItem.push(stored);
       }
-      if (unsent.length > 0) batch.write(this.insertStatements(unsent));
+      const last: Array<readonly [string, SqlParams]> = this.insertStatements(unsent);
       if (linked) {
         this.linkAfter = tail;
         linked();
@@ -299,9 +297,9 @@ export class ChainWriter {
       if (this.afterInsert && all.length > 0) {
         const recorder = new StatementRecorder(this.db.dialect);
         await this.afterInsert(recorder, all);
-        batch.write(recorder.statements);
+        last.push(...recorder.statements);
       }
-      return { tail, storedPerItem };
+      return { tail, storedPerItem, last };
     } catch (err) {
       if (linked) {
         this.linkAfter = undefined;

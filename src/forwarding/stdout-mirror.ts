@@ -21,9 +21,22 @@ export class StdoutMirror {
     if (entries.length === 0) return;
     void this.enabled().then(
       (on) => {
-        if (on) setImmediate(() => this.out.write(entries.map(entryJsonText).join('\n') + '\n'));
+        if (!on) return;
+        // Commits told in the same turn go out in one write.
+        this.pending.push(entries);
+        if (this.pending.length === 1) setImmediate(this.flush);
       },
       () => undefined,
     );
+  };
+
+  private pending: Array<readonly StoredEntry[]> = [];
+
+  private readonly flush = (): void => {
+    const commits = this.pending;
+    this.pending = [];
+    let text = '';
+    for (const entries of commits) for (const entry of entries) text += `${entryJsonText(entry)}\n`;
+    this.out.write(text);
   };
 }

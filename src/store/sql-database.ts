@@ -80,11 +80,12 @@ export interface GuardedBatchWriter {
   readonly begun: Promise<void>;
   write(statements: readonly SqlStatement[]): void;
   /**
-   * Checks the guard and, if it holds, writes `final` (the chain writer moves the head with
-   * it) and commits; otherwise rolls back. A conflict with another writer (a row of theirs
-   * where one of these was to go) is reported as a guard that did not hold.
+   * Writes the last `statements`, checks the guard and, if it holds, writes `final` (the chain
+   * writer moves the head with it) and commits; otherwise rolls back. A conflict with another
+   * writer (a row of theirs where one of these was to go) is reported as a guard that did not
+   * hold. A batch written in one part passes it all here: one request to the database.
    */
-  commit(final: SqlStatement): Promise<GuardedBatchResult>;
+  commit(statements: readonly SqlStatement[], final: SqlStatement): Promise<GuardedBatchResult>;
   /** Rolls back what was written: the caller could not finish preparing the batch. */
   abort(): Promise<void>;
 }
@@ -95,7 +96,7 @@ export type GuardedBatchResult = { readonly applied: true } | { readonly applied
 /** What a backend gives `PendingBatch` once it has begun a batch. */
 export interface BatchTarget {
   write(statements: readonly SqlStatement[]): void;
-  commit(final: SqlStatement): Promise<GuardedBatchResult>;
+  commit(statements: readonly SqlStatement[], final: SqlStatement): Promise<GuardedBatchResult>;
   abort(): Promise<void>;
 }
 
@@ -135,10 +136,10 @@ export class PendingBatch implements GuardedBatchWriter {
     else if (!this.failure) this.buffered.push(statements);
   }
 
-  async commit(final: SqlStatement): Promise<GuardedBatchResult> {
+  async commit(statements: readonly SqlStatement[], final: SqlStatement): Promise<GuardedBatchResult> {
     await this.begun;
     if (!this.target) throw this.failure!.error;
-    return this.target.commit(final);
+    return this.target.commit(statements, final);
   }
 
   async abort(): Promise<void> {

@@ -1,5 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
+import helmet from 'helmet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SECURITY_HEADER_POLICY } from '../../src/http/build-server.js';
 import { SAMPLE_DETAILS } from '../support/audit-fixtures.js';
 import { ADMIN_PASSWORD, ANONYMOUS, TEST_RATE_LIMITS, buildTestApp } from '../support/test-app.js';
 import type { TestApp } from '../support/test-app.js';
@@ -54,6 +58,23 @@ describe('HTTP hardening', () => {
     expect(res.cookies.find((c) => c.name === 'trailmark_session')).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Strict' });
     const plain = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: ADMIN_PASSWORD }, headers: { 'x-forwarded-for': '203.0.113.51' } });
     expect(plain.cookies.find((c) => c.name === 'trailmark_session')!.secure).toBeFalsy();
+  });
+
+  it("sets exactly helmet's own security headers on every response, worked out once at start-up", async () => {
+    // Helmet itself, run per request on a plain HTTP server with the same policy.
+    const server = createServer((req, res) => helmet(SECURITY_HEADER_POLICY)(req, res, () => res.end('ok')));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const reference = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      const expected = [...reference.headers.entries()].filter(([name]) => !['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(name));
+      expect(expected.length).toBeGreaterThan(8);
+      for (const res of [await t.request(ANONYMOUS, 'GET', '/healthz'), await t.request(ANONYMOUS, 'GET', '/api/audit'), await t.app.inject({ method: 'GET', url: '/no/such/page' })]) {
+        for (const [name, value] of expected) expect([name, String(res.headers[name])]).toEqual([name, value]);
+        expect(res.headers['x-powered-by']).toBeUndefined();
+      }
+    } finally {
+      server.close();
+    }
   });
 
   it('keeps every secret out of audit entries, logs and error bodies after a full scenario', async () => {

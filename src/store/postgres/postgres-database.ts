@@ -177,7 +177,8 @@ class PostgresBatch implements BatchTarget {
     for (const [sql, params] of statements) void this.send(toPg(sql), params);
   }
 
-  async commit(final: SqlStatement): Promise<GuardedBatchResult> {
+  async commit(statements: readonly SqlStatement[], final: SqlStatement): Promise<GuardedBatchResult> {
+    this.write(statements);
     try {
       const { guard, order } = this.plan;
       if (order) void this.send(`SELECT pg_advisory_xact_lock_shared(${BATCH_ORDER_LOCK}, ${order.after | 0})`);

@@ -195,7 +195,7 @@ export class SqliteDatabase implements SqlDatabase {
       const done = new Promise<void>((resolve) => (ended = resolve));
       pending.attach({
         write: (statements) => target.write(statements),
-        commit: (final) => target.commit(final).finally(ended),
+        commit: (statements, final) => target.commit(statements, final).finally(ended),
         abort: () => target.abort().finally(ended),
       });
       await done;

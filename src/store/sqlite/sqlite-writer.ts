@@ -105,8 +105,9 @@ export class InlineWriter implements SqliteWriter {
     const batch = openBatch(this.statements.conn, (sql) => this.statements.prepared(sql), plan.guard);
     return {
       write: (statements) => batch.write(statements),
-      commit: (final) => {
+      commit: (statements, final) => {
         try {
+          batch.write(statements);
           return Promise.resolve(batch.end(final, true) as GuardedBatchResult);
         } catch (err) {
           return Promise.reject(err as Error);
@@ -128,7 +129,7 @@ export class InlineWriter implements SqliteWriter {
   }
 }
 
-type Op = 'all' | 'get' | 'run' | 'exec' | 'rollback' | 'batch-begin' | 'batch-write' | 'batch-commit' | 'batch-abort' | 'close';
+type Op = 'all' | 'get' | 'run' | 'exec' | 'rollback' | 'batch' | 'batch-begin' | 'batch-write' | 'batch-commit' | 'batch-abort' | 'close';
 /** Operations the writer thread does not answer: their failures are reported by the batch's commit. */
 const UNANSWERED: ReadonlySet<Op> = new Set(['batch-begin', 'batch-write']);
 interface Reply {
@@ -237,9 +238,15 @@ function perform(op, sql, params) {
     }
     case 'exec': conn.exec(sql); return undefined;
     case 'rollback': if (conn.inTransaction) conn.exec('ROLLBACK'); return undefined;
-    case 'batch-begin': batch = openBatch(conn, statement, params); return undefined;
+    case 'batch': {
+      // A whole batch in one message: begin, statements, final, commit.
+      batch = openBatch(conn, statement, params.guard);
+      batch.write(params.statements);
+      return endBatch(params.final, true);
+    }
+    case 'batch-begin': batch = openBatch(conn, statement, params.guard); batch.write(params.statements); return undefined;
     case 'batch-write': if (batch) batch.write(params); return undefined;
-    case 'batch-commit': return endBatch(params, true);
+    case 'batch-commit': if (batch) batch.write(params.statements); return endBatch(params.final, true);
     case 'batch-abort': try { endBatch(null, false); } catch {} return undefined;
     case 'close': if (conn) conn.close(); return undefined;
     default: throw new Error('unknown writer operation ' + op);
@@ -327,12 +334,25 @@ export class WorkerWriter implements SqliteWriter {
   rollbackIfOpen(): Promise<void> {
     return this.call<void>('rollback');
   }
+  /**
+   * One message per part: the first part carries the begin (guard), the last the commit; a
+   * batch committed without earlier parts is a single message. Every message wakes the
+   * writer thread, which on a busy machine costs more than the copy.
+   */
   beginBatch(plan: GuardedBatchPlan): BatchTarget {
-    this.send('batch-begin', plan.guard);
+    let begun = false;
     return {
-      write: (statements) => this.send('batch-write', statements),
-      commit: (final) => this.call<GuardedBatchResult>('batch-commit', '', final),
-      abort: () => this.call<void>('batch-abort'),
+      write: (statements) => {
+        if (begun) {
+          this.send('batch-write', statements);
+        } else {
+          begun = true;
+          this.send('batch-begin', { guard: plan.guard, statements });
+        }
+      },
+      commit: (statements, final) =>
+        begun ? this.call<GuardedBatchResult>('batch-commit', '', { statements, final }) : this.call<GuardedBatchResult>('batch', '', { guard: plan.guard, statements, final }),
+      abort: () => (begun ? this.call<void>('batch-abort') : Promise.resolve()),
     };
   }
   async close(): Promise<void> {
