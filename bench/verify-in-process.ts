@@ -1,15 +1,17 @@
 /**
- * Verify in this process, without the HTTP server: `verifyChainWithCheckpoints` (what
- * `GET /api/audit/verify` runs) over a SQLite file, timed, several runs. The file is seeded
- * on first use the way the bench seeds (`seedTo`, real recorder and chain) and kept for the
- * next run.
+ * Verify in this process, without the HTTP server: `verifyStoredChain` with the retained
+ * signed checkpoints (what `GET /api/audit/verify` runs) over a SQLite file, timed, several
+ * runs. The file is seeded on first use the way the bench seeds (`seedTo`, real recorder and
+ * chain) and kept for the next run. `--walk snapshot` forces the walk that reads every row in
+ * this thread (hashing in the two hashing workers); `both` alternates the two walks.
  *
- *   npx tsx bench/verify-in-process.ts --file /tmp/verify-1m.db [--entries 1000000] [--runs 3]
+ *   npx tsx bench/verify-in-process.ts --file /tmp/verify-1m.db [--entries 1000000] [--runs 3] [--walk ranges|snapshot|both]
  */
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { verifyChainWithCheckpoints } from '../src/checkpoints/verify-chain.js';
+import { sharedHashPool } from '../src/chain/hash-pool.js';
+import { verifyStoredChain } from '../src/chain/verify-stored-chain.js';
 import { EventGenerator } from './lib/events.js';
 import { openBenchCore, seedTo, timelineFor } from './lib/seed.js';
 import { nowMs } from './lib/stats.js';
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     file: { type: 'string' },
     entries: { type: 'string', default: '1000000' },
     runs: { type: 'string', default: '3' },
+    walk: { type: 'string', default: 'ranges' },
   },
 });
 if (!values.file) throw new Error('--file is required');
@@ -34,12 +37,16 @@ try {
     console.log(`seeded ${added} entries in ${(ms / 1000).toFixed(1)} s`);
     await core.db.run('PRAGMA wal_checkpoint(TRUNCATE)');
   }
-  for (let i = 0; i < runs; i++) {
+  const walks = values.walk === 'both' ? ['ranges', 'snapshot'] : [values.walk];
+  const { anchor } = await core.auditStore.chainState();
+  const { valid } = await core.checkpoints.verifiedAbove(anchor.seq);
+  for (let i = 0; i < runs * walks.length; i++) {
+    const walk = walks[i % walks.length]!;
     const load = loadavg()[0]!.toFixed(2);
     const t0 = nowMs();
-    const result = await verifyChainWithCheckpoints(core.auditStore, core.checkpoints);
+    const result = await verifyStoredChain(core.auditStore, { checkpoints: valid, ...(walk === 'snapshot' ? { pool: sharedHashPool() } : {}) });
     const seconds = (nowMs() - t0) / 1000;
-    console.log(`run ${i + 1}: ${result.checked} rows in ${seconds.toFixed(2)} s = ${Math.round(result.checked / seconds)} rows/s (ok=${result.ok}, load average before ${load})`);
+    console.log(`${walk} run ${Math.floor(i / walks.length) + 1}: ${result.checked} rows in ${seconds.toFixed(2)} s = ${Math.round(result.checked / seconds)} rows/s (ok=${result.ok}, load average before ${load})`);
     if (!result.ok) console.log(result);
   }
 } finally {
