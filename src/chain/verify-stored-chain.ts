@@ -174,8 +174,6 @@ async function verifyInRanges(file: ChainRowFile, state: ChainState, opts: Verif
     for (let i = 0; i < count; i++) {
       const { run, signedMismatch, beyond } = await results[i]!;
       results[i] = undefined;
-      joined = i + 1;
-      handOut();
       const going = run === null || verifier.pushRun(run);
       if (onProgress) {
         // As the snapshot walk counts: entries accepted, but not one that differs from its signed checkpoint.
@@ -193,6 +191,8 @@ async function verifyInRanges(file: ChainRowFile, state: ChainState, opts: Verif
         if (beyond !== null) verifier.pushRun({ first: beyond, passed: 0, last: null, failure: null });
         break;
       }
+      joined = i + 1;
+      handOut();
     }
   } finally {
     stopped = true;
