@@ -66,6 +66,13 @@ export interface AuditStore {
    */
   readChain(): Promise<ChainRead>;
   /**
+   * Where other threads can read the chain's rows on connections of their own: a SQLite
+   * database file and the statement for a seq range. Null where there is none (PostgreSQL,
+   * an in-memory database). Each such read is its own transaction, so it may see a later
+   * state than a `readChain` opened before it.
+   */
+  chainRowFile(): ChainRowFile | null;
+  /**
    * One consistent reading of the chain's state: the head the writer recorded, the anchor
    * verification starts from (genesis, or the checkpoint left by the last purge), and the
    * highest seq actually stored (a row beyond the head was not written by the writer).
@@ -87,6 +94,14 @@ export interface ChainRead {
   /** Stored rows with `afterSeq < seq <= toSeq` in ascending seq, in array mode, in batches of up to `batchSize`. Once per read. */
   rows(range: { readonly afterSeq: number; readonly toSeq: number }, batchSize: number): AsyncIterable<EntryTuple[]>;
   close(): Promise<void>;
+}
+
+/** See `AuditStore.chainRowFile`. */
+export interface ChainRowFile {
+  /** The SQLite database file. */
+  readonly path: string;
+  /** The rows with `afterSeq < seq <= toSeq` (bound in that order), in ascending seq, every column in `EntryTuple` order. */
+  readonly rangeSql: string;
 }
 
 export interface ChainState {

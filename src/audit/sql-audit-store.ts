@@ -3,12 +3,15 @@ import type { SqlDatabase, SqlExecutor } from '../store/sql-database.js';
 import type { PendingEntry, StoredEntry } from './audit-entry.js';
 import type { EntryTuple } from '../chain/entry-tuple.js';
 import { tupleToEntry } from '../chain/entry-tuple.js';
-import type { AuditFilter, AuditPage, AuditPageResult, AuditStore, ChainHead, ChainRead, ChainState, WithinAppend } from './audit.store.js';
+import type { AuditFilter, AuditPage, AuditPageResult, AuditStore, ChainHead, ChainRead, ChainRowFile, ChainState, WithinAppend } from './audit.store.js';
 import type { AuditSqlOptions } from './audit-filter-sql.js';
 import { countStatement, countsBySeqRange, filterToSql, pageStatement } from './audit-filter-sql.js';
 import { ChainWriter } from './chain-writer.js';
 import type { EntryRow } from './entry-row.js';
 import { ENTRY_SELECT, rowToEntry } from './entry-row.js';
+
+/** The chain's rows over a seq range, in array mode (`readChain`, and verify's range workers). */
+const CHAIN_RANGE_SQL = `SELECT ${ENTRY_SELECT} FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq ASC`;
 
 /** Rows per streamed batch: small enough that a batch is garbage before the next collection. */
 const ITERATE_BATCH = 512;
@@ -103,11 +106,7 @@ export class SqlAuditStore implements AuditStore {
         rows: (range, batchSize) => {
           if (used) throw new Error('a chain read streams its rows once');
           used = true;
-          return snap.stream(
-            `SELECT ${ENTRY_SELECT} FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq ASC`,
-            [range.afterSeq, range.toSeq],
-            batchSize,
-          ) as AsyncIterable<EntryTuple[]>;
+          return snap.stream(CHAIN_RANGE_SQL, [range.afterSeq, range.toSeq], batchSize) as AsyncIterable<EntryTuple[]>;
         },
         close: () => snap.close(),
       };
@@ -115,6 +114,10 @@ export class SqlAuditStore implements AuditStore {
       await snap.close();
       throw err;
     }
+  }
+
+  chainRowFile(): ChainRowFile | null {
+    return this.db.file === undefined ? null : { path: this.db.file, rangeSql: CHAIN_RANGE_SQL };
   }
 
   async head(): Promise<ChainHead> {

@@ -18,6 +18,27 @@ export interface ChainVerification {
   readonly reason: string | null;
 }
 
+/** The reasons a break is reported with that do not depend on where it is (the range workers' program writes the same). */
+export const PREV_HASH_MISMATCH = 'prev_hash does not match the hash of the previous entry';
+export const BAD_TIME = 'entry holds a time that is not a whole millisecond in the Date range';
+export const HASH_MISMATCH = 'stored hash does not match the entry contents';
+
+/**
+ * Consecutive stored entries checked somewhere else (a range worker) with the same checks as
+ * `ChainVerifier.push`, except the first entry's seq and `prev_hash`, which need the entry
+ * before it: that is what `pushRun` adds.
+ */
+export interface CheckedRun {
+  /** The run's first entry: its seq and `prev_hash`. */
+  readonly first: readonly [seq: number, prevHash: string];
+  /** How many entries passed every check, from the first on (the first one's link taken as fitting). */
+  readonly passed: number;
+  /** The last of them (seq, hash); null when none passed. */
+  readonly last: ChainAnchor | null;
+  /** Where the run broke, after `passed` entries; null when every entry passed. */
+  readonly failure: { readonly seq: number; readonly reason: string } | null;
+}
+
 /**
  * Re-walks stored entries in ascending seq from an anchor. Any edit to any hashed column,
  * a deleted, inserted or reordered row, or a changed link is reported at the first entry
@@ -50,9 +71,34 @@ export class ChainVerifier {
     return this.check(l[0], l[1], l[2], l[3], l[4], () => digests.toString('hex', at, at + 32));
   }
 
-  private check(seq: number, prevHash: string, ts: number, occurredAt: number | null, hash: string, computed: () => string): boolean {
+  /**
+   * Feeds a run of entries checked elsewhere: the first one's seq and `prev_hash` are checked
+   * here (as `push` would, first), then the run's own outcome is taken over. The outcome is
+   * the one `push` would reach over the same entries.
+   */
+  pushRun(run: CheckedRun): boolean {
     if (this.failure) return false;
-    this.firstSeq ??= seq;
+    this.firstSeq ??= run.first[0];
+    if (!this.fits(run.first[0], run.first[1])) return false;
+    if (run.last) {
+      this.prevSeq = run.last.seq;
+      this.prevHash = run.last.hash;
+    }
+    this.checked += run.passed;
+    if (run.failure) {
+      this.failure = { seq: run.failure.seq, reason: run.failure.reason };
+      return false;
+    }
+    return true;
+  }
+
+  /** How many entries were accepted so far. */
+  get count(): number {
+    return this.checked;
+  }
+
+  /** The link checks: the entry follows the last one accepted, in seq and in hash. */
+  private fits(seq: number, prevHash: string): boolean {
     const expectedSeq = this.prevSeq + 1;
     if (seq !== expectedSeq) {
       const reason = seq > expectedSeq ? `seq ${expectedSeq} is missing (next stored is ${seq})` : `seq ${seq} is out of order`;
@@ -60,15 +106,22 @@ export class ChainVerifier {
       return false;
     }
     if (prevHash !== this.prevHash) {
-      this.failure = { seq, reason: 'prev_hash does not match the hash of the previous entry' };
+      this.failure = { seq, reason: PREV_HASH_MISMATCH };
       return false;
     }
+    return true;
+  }
+
+  private check(seq: number, prevHash: string, ts: number, occurredAt: number | null, hash: string, computed: () => string): boolean {
+    if (this.failure) return false;
+    this.firstSeq ??= seq;
+    if (!this.fits(seq, prevHash)) return false;
     if (!isTime(ts) || (occurredAt !== null && !isTime(occurredAt))) {
-      this.failure = { seq, reason: 'entry holds a time that is not a whole millisecond in the Date range' };
+      this.failure = { seq, reason: BAD_TIME };
       return false;
     }
     if (computed() !== hash) {
-      this.failure = { seq, reason: 'stored hash does not match the entry contents' };
+      this.failure = { seq, reason: HASH_MISMATCH };
       return false;
     }
     this.prevSeq = seq;

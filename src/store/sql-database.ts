@@ -152,6 +152,11 @@ export interface SqlDatabase extends SqlExecutor {
   /** Time partitions of the audit table, on backends that have them. */
   readonly partitions?: PartitionManager;
   /**
+   * The database file, where there is one another thread may open read-only beside this
+   * object's connections (SQLite file databases; not `:memory:`, not PostgreSQL).
+   */
+  readonly file?: string;
+  /**
    * Runs `fn` in one transaction that holds the database's write lock (SQLite:
    * BEGIN IMMEDIATE on the single writer connection; PostgreSQL: a pooled client).
    * Commits when `fn` resolves and only then resolves; rolls back when it throws.

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Connection } from 'better-sqlite3';
 import { AsyncMutex } from '../../lib/async-mutex.js';
@@ -141,7 +141,11 @@ export class SqliteDatabase implements SqlDatabase {
   private readonly idleSnapshotConns: Connection[] = [];
   private closed = false;
 
+  /** The file, absolute (undefined in memory): verify's range workers open it read-only. */
+  readonly file: string | undefined;
+
   constructor(readonly path: string) {
+    this.file = path === ':memory:' ? undefined : resolve(path);
     if (path === ':memory:') {
       const statements = new ConnectionStatements(openSqliteConnection(path));
       this.reader = statements.conn;
