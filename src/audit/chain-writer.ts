@@ -15,9 +15,6 @@ interface InFlight {
   readonly done: Promise<void>;
 }
 
-/** Lets queued I/O (and the database driver) run between two parts of a group. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /** A promise and its resolve function. */
 function signal(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -270,14 +267,20 @@ export class ChainWriter {
       // Linked entries go out PART_ENTRIES at a time, whichever appends they belong to; the
       // last part goes with the commit.
       let unsent: StoredEntry[] = [];
+      let begun = false;
       for (const item of group) {
         const stored: StoredEntry[] = [];
         for (let from = 0; from < item.entries.length; from += PART_ENTRIES) {
           if (unsent.length >= PART_ENTRIES) {
             batch.write(this.insertStatements(unsent));
             unsent = [];
-            // Let the database driver send that part before the next is linked.
-            await nextTurn();
+            // Once the batch has begun, each part goes out as it is written (and the driver
+            // sends the next one the moment the database has taken the last). Wait for the
+            // start only after the first part, and not at all when the batch waits behind
+            // another: linking goes on meanwhile. Never yield to the event loop here: new
+            // requests would be parsed ahead of the group the database is waiting for.
+            if (!begun && !batch.queued) await batch.begun;
+            begun = true;
           }
           const part = this.link(item.entries.slice(from, from + PART_ENTRIES), tail, ts);
           tail = headAfter(part, tail);

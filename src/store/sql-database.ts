@@ -78,6 +78,11 @@ export interface GuardedBatchPlan {
 export interface GuardedBatchWriter {
   /** Resolves once the backend has begun the batch (has its connection or lock) or failed to; never rejects. */
   readonly begun: Promise<void>;
+  /**
+   * True when the batch waits behind another of the same database (SQLite's single writer):
+   * `begun` then comes only when that one ends, so a caller should go on preparing.
+   */
+  readonly queued: boolean;
   write(statements: readonly SqlStatement[]): void;
   /**
    * Writes the last `statements`, checks the guard and, if it holds, writes `final` (the chain
@@ -107,6 +112,8 @@ export interface BatchTarget {
  */
 export class PendingBatch implements GuardedBatchWriter {
   readonly begun: Promise<void>;
+  /** See GuardedBatchWriter.queued; the backend says so when it opens the batch. */
+  queued = false;
   private markBegun!: () => void;
   private target: BatchTarget | null = null;
   private failure: { readonly error: unknown } | null = null;

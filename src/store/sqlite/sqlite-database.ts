@@ -193,6 +193,7 @@ export class SqliteDatabase implements SqlDatabase {
   /** The batch holds the writer's lock from the moment it begins until its commit or abort has ended. */
   openBatch(plan: GuardedBatchPlan): GuardedBatchWriter {
     const pending = new PendingBatch();
+    pending.queued = this.lock.busy;
     void this.lock.run(async () => {
       const target = this.writer.beginBatch(plan);
       let ended!: () => void;
