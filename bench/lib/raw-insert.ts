@@ -2,6 +2,7 @@ import type { Database as SqliteConnection } from 'better-sqlite3';
 import type pg from 'pg';
 import type { SqlValue } from '../../src/store/sql-database.js';
 import { ENTRY_COLUMNS } from '../../src/audit/entry-row.js';
+import { postgresDialect } from '../../src/store/postgres/postgres-dialect.js';
 import type { BackendName } from './backend.js';
 import { EventGenerator } from './events.js';
 import { migrateRawPg, migrateRawSqlite, openRawPg, openRawPgClient, openRawSqlite, toPgSql } from './raw-db.js';
@@ -45,7 +46,8 @@ export class RawInserter {
       head = (await c.query<Head>(HEAD_SQL)).rows[0];
       await c.end();
     }
-    return new RawInserter(new RowFactory(templates, head?.seq, head?.hash), null, openRawPg(location, PG_BASELINE_MAX_CONNECTIONS), head);
+    // PostgreSQL rows carry the search vector as the server writes it.
+    return new RawInserter(new RowFactory(templates, head?.seq, head?.hash, postgresDialect.searchVector), null, openRawPg(location, PG_BASELINE_MAX_CONNECTIONS), head);
   }
 
   /**
@@ -54,7 +56,7 @@ export class RawInserter {
    * client, up to PG_BASELINE_MAX_CONNECTIONS.
    */
   async measure(perTx: number, clients: number, durationMs: number, ts = Date.now()): Promise<{ rate: number; rows: number; description: string }> {
-    const sql = insertSql(perTx);
+    const sql = insertSql(perTx, !this.sqlite);
     if (this.sqlite) {
       // One writer, so the clock runs only inside each transaction; rows are made between them.
       const conn = this.sqlite;
@@ -102,7 +104,9 @@ export class RawInserter {
     // Rows made but not inserted are dropped: the chain continues from the last inserted row
     // (the inserted transactions are always a prefix of `txs`).
     const last = txs[done - 1];
-    if (last) this.rows.reset(Number(last[last.length - ENTRY_COLUMNS.length]), String(last[last.length - 1]));
+    // Each row: ENTRY_COLUMNS (seq first, hash last), then the search vector.
+    const width = ENTRY_COLUMNS.length + 1;
+    if (last) this.rows.reset(Number(last[last.length - width]), String(last[last.length - 2]));
     return { rate: (done * perTx) / seconds, rows: done * perTx, description: `bare pg, ${connections} connection(s) in parallel, BEGIN + INSERT of ${perTx} row(s) + COMMIT each` };
   }
 

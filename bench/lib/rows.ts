@@ -3,7 +3,7 @@ import type { PendingEntry, StoredEntry } from '../../src/audit/audit-entry.js';
 import { AuditRecorder } from '../../src/audit/audit-recorder.js';
 import type { RecordInput } from '../../src/audit/audit-recorder.js';
 import type { AuditStore } from '../../src/audit/audit.store.js';
-import { ENTRY_COLUMNS, entryToParams } from '../../src/audit/entry-row.js';
+import { ENTRY_COLUMNS, entrySearchTerms, entryToParams } from '../../src/audit/entry-row.js';
 import { Catalog } from '../../src/catalog/catalog.js';
 import { CHAIN_GENESIS, chainHash } from '../../src/chain/entry-hash.js';
 import type { SqlValue } from '../../src/store/sql-database.js';
@@ -26,6 +26,8 @@ export class RowFactory {
     private readonly templates: readonly PendingEntry[],
     private seq = 0,
     private prevHash = CHAIN_GENESIS,
+    /** The backend's search vector, appended to each row where it keeps one (PostgreSQL). */
+    private readonly searchVector: ((terms: readonly string[]) => string) | null = null,
   ) {}
 
   next(ts: number): SqlValue[] {
@@ -35,7 +37,7 @@ export class RowFactory {
     const hash = chainHash(this.prevHash, base);
     const stored: StoredEntry = { ...base, prev_hash: this.prevHash, hash };
     this.prevHash = hash;
-    return entryToParams(stored);
+    return this.searchVector ? [...entryToParams(stored), this.searchVector(entrySearchTerms(stored))] : entryToParams(stored);
   }
 
   /** `n` rows, each a parameter list in ENTRY_COLUMNS order. */
@@ -54,8 +56,12 @@ export class RowFactory {
   }
 }
 
-/** `INSERT … VALUES (…), (…)` for `rows` entries, as the chain writer writes a chunk. */
-export function insertSql(rows: number): string {
-  const one = `(${ENTRY_COLUMNS.map(() => '?').join(', ')})`;
-  return `INSERT INTO audit_entries (${ENTRY_COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, () => one).join(', ')}`;
+/**
+ * `INSERT … VALUES (…), (…)` for `rows` entries with every column the server writes: on
+ * PostgreSQL (`withSearch`) the search vector too, as a tsvector parameter.
+ */
+export function insertSql(rows: number, withSearch = false): string {
+  const columns = withSearch ? [...ENTRY_COLUMNS, 'search'] : [...ENTRY_COLUMNS];
+  const one = `(${ENTRY_COLUMNS.map(() => '?').join(', ')}${withSearch ? ', ?::tsvector' : ''})`;
+  return `INSERT INTO audit_entries (${columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => one).join(', ')}`;
 }

@@ -3,7 +3,7 @@ import type { GuardedBatchWriter, SqlDatabase, SqlExecutor, SqlParams } from '..
 import { withSavepoint } from '../store/sql-database.js';
 import type { PendingEntry, StoredEntry } from './audit-entry.js';
 import type { ChainHead, WithinAppend } from './audit.store.js';
-import { ENTRY_COLUMN_TYPES, entryToParams } from './entry-row.js';
+import { entryInsertStatements } from './entry-row.js';
 
 /** A batched group between its start and its end. */
 interface InFlight {
@@ -41,16 +41,17 @@ export class StoreWriteError extends Error {
 const MAX_GROUP_ENTRIES = 5_000;
 /** Optimistic tries before a group falls back to reading the head inside its transaction. */
 const MAX_OPTIMISTIC_TRIES = 3;
-/** Batched groups in flight at once: one being written while the next is prepared and sent. */
-const MAX_IN_FLIGHT = 2;
+
 /** How long a writer that met another writer's entries keeps to the locked path. */
 const CONTENTION_BACKOFF_MS = 1_000;
 /**
- * Entries linked and sent per part of a batched group: the database writes one part while
- * the next is linked and hashed, so a large body is not prepared whole before its first row
- * goes out.
+ * Entries per part of a batched group: the database writes one part while the next is linked,
+ * so a large body is not prepared whole before its first row goes out. The first part is
+ * small, so the database starts early; each next part is twice the size (up to the largest),
+ * so a large group costs few round trips, each of which may wait for the busy request thread.
  */
-const PART_ENTRIES = 128;
+const FIRST_PART_ENTRIES = 128;
+const LARGEST_PART_ENTRIES = 2_048;
 const HEAD_GUARD_SQL = 'SELECT seq, hash, ts FROM audit_chain_head WHERE id = 1';
 const MOVE_HEAD_SQL = 'UPDATE audit_chain_head SET seq = ?, hash = ?, ts = ? WHERE id = 1';
 
@@ -139,7 +140,7 @@ export class ChainWriter {
         await this.commitLocked(this.takeGroup(this.db.openBatch && !contended ? 'with-work' : 'any'));
         continue;
       }
-      while (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight[0]!.done;
+      while (this.inFlight.length >= this.db.batchesInFlight) await this.inFlight[0]!.done;
       const previous = this.inFlight[this.inFlight.length - 1];
       if (previous) {
         // This group links after the one before: wait until that one's tail is known, and until
@@ -203,7 +204,7 @@ export class ChainWriter {
    * A group as one guarded batch (backends with `openBatch`): its entries are linked after the
    * tail of the group before it, outside any lock and while that group may still be in
    * flight, and sent in parts as they are linked; the batch commits only if the head is then
-   * exactly that tail. Up to MAX_IN_FLIGHT groups are in flight, so preparing one overlaps the
+   * exactly that tail. Up to `batchesInFlight` groups are in flight, so preparing one overlaps the
    * database writing the other. When the guard fails (the group before failed, or another
    * process or node appended), the group waits for the one before it to settle, links again
    * after the head as it now is and retries; after MAX_OPTIMISTIC_TRIES it takes the locked
@@ -264,16 +265,18 @@ export class ChainWriter {
     const storedPerItem: StoredEntry[][] = [];
     let tail = head;
     try {
-      // Linked entries go out PART_ENTRIES at a time, whichever appends they belong to; the
-      // last part goes with the commit.
+      // Linked entries go out in parts (see FIRST_PART_ENTRIES), whichever appends they belong
+      // to; the last part goes with the commit.
       let unsent: StoredEntry[] = [];
+      let partSize = FIRST_PART_ENTRIES;
       let begun = false;
       for (const item of group) {
         const stored: StoredEntry[] = [];
-        for (let from = 0; from < item.entries.length; from += PART_ENTRIES) {
-          if (unsent.length >= PART_ENTRIES) {
+        for (let from = 0; from < item.entries.length; from += FIRST_PART_ENTRIES) {
+          if (unsent.length >= partSize) {
             batch.write(this.insertStatements(unsent));
             unsent = [];
+            partSize = Math.min(partSize * 2, LARGEST_PART_ENTRIES);
             // Once the batch has begun, each part goes out as it is written (and the driver
             // sends the next one the moment the database has taken the last). Wait for the
             // start only after the first part, and not at all when the batch waits behind
@@ -282,7 +285,7 @@ export class ChainWriter {
             if (!begun && !batch.queued) await batch.begun;
             begun = true;
           }
-          const part = this.link(item.entries.slice(from, from + PART_ENTRIES), tail, ts);
+          const part = this.link(item.entries.slice(from, from + FIRST_PART_ENTRIES), tail, ts);
           tail = headAfter(part, tail);
           for (const entry of part) {
             stored.push(entry);
@@ -396,6 +399,6 @@ export class ChainWriter {
   }
 
   private insertStatements(rows: readonly StoredEntry[]): Array<[string, SqlParams]> {
-    return this.db.dialect.insertRows('audit_entries', ENTRY_COLUMN_TYPES, rows.map(entryToParams));
+    return entryInsertStatements(this.db.dialect, rows);
   }
 }

@@ -1,6 +1,7 @@
 import type { Category, Severity } from '../catalog/event-definitions.js';
-import { ENTRY_COLUMNS } from '../store/audit-entries-table.js';
-import type { SqlValue } from '../store/sql-database.js';
+import { ENTRY_COLUMNS, insertColumnTypes } from '../store/audit-entries-table.js';
+import type { Dialect, SqlParams, SqlValue } from '../store/sql-database.js';
+import { indexTerms } from './search-terms.js';
 import type { ActorType, StoredEntry } from './audit-entry.js';
 
 export { ENTRY_COLUMNS, ENTRY_COLUMN_TYPES } from '../store/audit-entries-table.js';
@@ -43,4 +44,19 @@ export function entryToParams(e: StoredEntry): SqlValue[] {
     e.description, e.detailsJson, e.source.ip, e.source.user_agent, e.source.token_id, e.request_id,
     e.prev_hash, e.hash,
   ];
+}
+
+/** The words an entry is found by (see `indexTerms`). */
+export function entrySearchTerms(e: StoredEntry): string[] {
+  return indexTerms([e.action, e.actor.name, e.description, e.resource.name, e.resource.id]);
+}
+
+/**
+ * The statements that insert `rows` into audit_entries on this dialect: every column, and the
+ * search vector where the backend keeps it in the row. Every writer of entries uses this.
+ */
+export function entryInsertStatements(dialect: Dialect, rows: readonly StoredEntry[]): Array<[string, SqlParams]> {
+  const vector = dialect.searchVector;
+  const values = vector ? rows.map((e) => [...entryToParams(e), vector(entrySearchTerms(e))]) : rows.map(entryToParams);
+  return dialect.insertRows('audit_entries', insertColumnTypes(vector !== null), values);
 }

@@ -15,3 +15,12 @@ const INTEGER_COLUMNS: ReadonlySet<string> = new Set(['seq', 'ts', 'occurred_at'
 
 /** Each column with its type, for bulk inserts. */
 export const ENTRY_COLUMN_TYPES: ReadonlyArray<readonly [name: string, type: ColumnType]> = ENTRY_COLUMNS.map((name) => [name, INTEGER_COLUMNS.has(name) ? 'bigint' : 'text'] as const);
+
+/**
+ * The columns an insert writes: ENTRY_COLUMNS, and `search` last where the backend stores the
+ * entry's search vector in the row (PostgreSQL).
+ */
+export function insertColumnTypes(withSearch: boolean): ReadonlyArray<readonly [name: string, type: ColumnType]> {
+  return withSearch ? WITH_SEARCH : ENTRY_COLUMN_TYPES;
+}
+const WITH_SEARCH: ReadonlyArray<readonly [name: string, type: ColumnType]> = [...ENTRY_COLUMN_TYPES, ['search', 'tsvector']];

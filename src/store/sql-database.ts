@@ -3,7 +3,7 @@ import type { PartitionManager } from './partitions.js';
 export type SqlValue = string | number | bigint | null;
 /** Bound parameters; an array binds as a PostgreSQL array (used by `insertRows` there only). */
 export type SqlParams = ReadonlyArray<SqlValue | readonly SqlValue[]>;
-export type ColumnType = 'bigint' | 'text';
+export type ColumnType = 'bigint' | 'text' | 'tsvector';
 
 /**
  * What differs between the backends, as capabilities rather than `if (postgres)` checks in
@@ -23,6 +23,12 @@ export interface Dialect {
   readonly skipLocked: string;
   /** A predicate matching entries whose search text holds every token (as prefixes). */
   searchPredicate(tokens: readonly string[]): { sql: string; params: SqlValue[] };
+  /**
+   * The value of the `search` column an entry is inserted with, from its index terms
+   * (PostgreSQL: a tsvector); null where the database indexes the text itself (SQLite: FTS5
+   * triggers), and then no such column is written.
+   */
+  searchVector: ((terms: readonly string[]) => string) | null;
   /** Largest number of bound parameters one statement may carry. */
   readonly maxParams: number;
   /**
@@ -175,6 +181,12 @@ export interface SqlDatabase extends SqlExecutor {
    * without it: callers use `transaction`.
    */
   openBatch?(plan: GuardedBatchPlan): GuardedBatchWriter;
+  /**
+   * How many batches one writer keeps in flight: while one is written the next is prepared
+   * (SQLite, one writer: 2); where each has a connection of its own and they insert side by
+   * side (PostgreSQL), more keep the database busy while the request thread is.
+   */
+  readonly batchesInFlight: number;
   /**
    * Opens a read-only view of the database as of one moment, on a connection of its own
    * (SQLite: a reader in a deferred transaction, which WAL lets run beside the writer;

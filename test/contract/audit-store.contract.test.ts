@@ -1,3 +1,4 @@
+import { searchTerms } from '../../src/audit/search-terms.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditRecorder } from '../../src/audit/audit-recorder.js';
 import type { SqlAuditStore } from '../../src/audit/sql-audit-store.js';
@@ -148,6 +149,19 @@ for (const backend of BACKENDS) {
       expect(await store.count({ actions: ['rotation.started', 'rotation.failed', 'rotation.completed'] }, 2)).toEqual({ count: 2, capped: true });
       expect(await store.count({ resource: 'secret' }, 3)).toEqual({ count: 3, capped: false });
       expect(await store.count({ searchTokens: ['rotation'] }, 1000)).toEqual({ count: 3, capped: false });
+      // Words are split at anything but letters and digits, in any script and case, and
+      // matched as prefixes; the query is split the same way.
+      const odd = await recorder.recordBatch([
+        buildEvent('rotation.started', { resource: { id: 'vault://Prod/DB_main.v2', name: 'Café Ünïcode—東京' } }),
+        buildEvent('rotation.started', { resource: { id: "o'brien\\path", name: 'x'.repeat(3_000) } }),
+      ]);
+      const oddSeqs = (q: string) => seqs({ searchTokens: searchTerms(q) });
+      expect(await oddSeqs('prod db_MAIN v2')).toEqual([odd[0]!.seq]);
+      expect(await oddSeqs('vault://prod')).toEqual([odd[0]!.seq]);
+      expect(await oddSeqs('café ünï')).toEqual([odd[0]!.seq]);
+      expect(await oddSeqs('東京')).toEqual([odd[0]!.seq]);
+      expect(await oddSeqs("o'brien path")).toEqual([odd[1]!.seq]);
+      expect(await oddSeqs('rotation start')).toEqual([odd[1]!.seq, odd[0]!.seq, 2]);
     });
 
     it('iterates in ascending seq across batch boundaries', async () => {

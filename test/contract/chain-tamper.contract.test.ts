@@ -5,7 +5,7 @@ import { ACTOR_TYPES } from '../../src/audit/audit-entry.js';
 import { AuditRecorder } from '../../src/audit/audit-recorder.js';
 import type { RecordInput } from '../../src/audit/audit-recorder.js';
 import type { EntryRow } from '../../src/audit/entry-row.js';
-import { ENTRY_COLUMNS, ENTRY_SELECT, entryToParams, rowToEntry } from '../../src/audit/entry-row.js';
+import { ENTRY_COLUMNS, ENTRY_SELECT, entryInsertStatements, rowToEntry } from '../../src/audit/entry-row.js';
 import { SqlAuditStore } from '../../src/audit/sql-audit-store.js';
 import { Catalog } from '../../src/catalog/catalog.js';
 import { CATEGORIES, SEVERITIES } from '../../src/catalog/event-definitions.js';
@@ -197,10 +197,13 @@ for (const backend of BACKENDS) {
       };
       const first = forge(N + 1, last.hash);
       const second = forge(N + 2, first.hash);
-      const insert = `INSERT INTO audit_entries (${ENTRY_COLUMNS.join(', ')}) VALUES (${ENTRY_COLUMNS.map(() => '?').join(', ')})`;
-      await db.run(insert, entryToParams(first));
+      // Forged rows written the way Trailmark writes rows (search vector included).
+      const insert = async (e: StoredEntry): Promise<void> => {
+        for (const [sql, params] of entryInsertStatements(db.dialect, [e])) await db.run(sql, params);
+      };
+      await insert(first);
       expect(await verifyStoredChain(store)).toMatchObject({ ok: false, checked: N, first_bad_seq: N + 1, reason: `entries up to seq ${N + 1} are stored beyond the chain head (${N})` });
-      await db.run(insert, entryToParams(second));
+      await insert(second);
       expect(await verifyStoredChain(store)).toMatchObject({ ok: false, first_bad_seq: N + 1, reason: `entries up to seq ${N + 2} are stored beyond the chain head (${N})` });
       // The forgeries link correctly: only the head gives them away (signed checkpoints guard the head).
       await db.run('UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1', [second.seq, second.hash]);

@@ -7,6 +7,8 @@ import { verifyStoredChain } from '../../src/chain/verify-stored-chain.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { loadMigrations, migrate, schemaStatus } from '../../src/store/migrator.js';
 import { openDatabase } from '../../src/store/open-database.js';
+import type { SqlDatabase } from '../../src/store/sql-database.js';
+import { searchTerms } from '../../src/audit/search-terms.js';
 import { buildEvent } from '../support/audit-fixtures.js';
 import { BACKENDS, freshDatabaseUrl } from '../support/backends.js';
 
@@ -22,8 +24,11 @@ for (const backend of BACKENDS) {
         const old = await openDatabase(tdb.url);
         await migrate(old, () => clock.now(), previous);
         expect((await schemaStatus(old)).current).toBe(previous[previous.length - 1]!.version);
-        // Entries written by code of the previous version: the core tables, the chain.
-        const recorder = new AuditRecorder(new Catalog(), new SqlAuditStore(old, () => clock.now()));
+        // Entries written by code of the previous version: the core tables, the chain. That code
+        // left the search vector to the database (PostgreSQL computed it before migration 8).
+        const previousCode = Object.create(old) as SqlDatabase;
+        Object.defineProperty(previousCode, 'dialect', { value: { ...old.dialect, searchVector: null } });
+        const recorder = new AuditRecorder(new Catalog(), new SqlAuditStore(previousCode, () => clock.now()));
         const written = await recorder.recordBatch(Array.from({ length: 120 }, (_, i) => buildEvent(i % 2 ? 'sync.started' : 'rotation.failed')));
         await old.close();
 
@@ -41,6 +46,10 @@ for (const backend of BACKENDS) {
           const more = await core.recorder.record(buildEvent('sync.completed'));
           expect(more.seq).toBe(121);
           expect((await verifyStoredChain(core.auditStore)).ok).toBe(true);
+          // Search finds entries of both versions.
+          const found = async (q: string): Promise<number> => (await core.auditStore.page({ searchTokens: searchTerms(q) }, { order: 'newest', limit: 200 })).items.length;
+          expect(await found('rotation fail')).toBe(60);
+          expect(await found('sync')).toBe(61);
         } finally {
           await core.close();
         }

@@ -1,6 +1,7 @@
 import { afterAll, describe, it } from 'vitest';
 import type { EntryRow } from '../../src/audit/entry-row.js';
-import { ENTRY_COLUMNS, ENTRY_SELECT, entryToParams, rowToEntry } from '../../src/audit/entry-row.js';
+import { ENTRY_SELECT, entryInsertStatements, rowToEntry } from '../../src/audit/entry-row.js';
+import type { StoredEntry } from '../../src/audit/audit-entry.js';
 import { chainHash } from '../../src/chain/entry-hash.js';
 import type { SqlDatabase } from '../../src/store/sql-database.js';
 import { SAMPLE_DETAILS } from '../support/audit-fixtures.js';
@@ -12,7 +13,10 @@ import { recordFigures } from './helpers/figures.js';
 import { call, createToken, eventually, signIn } from './helpers/http.js';
 import { ADMIN_PASSWORD, SECRET_KEY, startNode, withDatabase } from './helpers/nodes.js';
 
-const INSERT = `INSERT INTO audit_entries (${ENTRY_COLUMNS.join(', ')}) VALUES (${ENTRY_COLUMNS.map(() => '?').join(', ')})`;
+/** Puts a row back (or a forged one in) the way Trailmark writes rows, search vector included. */
+async function insertEntry(db: SqlDatabase, entry: StoredEntry): Promise<void> {
+  for (const [sql, params] of entryInsertStatements(db.dialect, [entry])) await db.run(sql, params);
+}
 
 async function rowAt(db: SqlDatabase, seq: number): Promise<EntryRow> {
   const row = await db.get<EntryRow>(`SELECT ${ENTRY_SELECT} FROM audit_entries WHERE seq = ?`, [seq]);
@@ -45,7 +49,7 @@ const TAMPERS: Tamper[] = [
     async apply(db) {
       const row = await rowAt(db, 15);
       await db.run('DELETE FROM audit_entries WHERE seq = 15');
-      return { firstBad: 15, undo: async (d) => void (await d.run(INSERT, entryToParams(rowToEntry(row)))) };
+      return { firstBad: 15, undo: async (d) => void (await insertEntry(d, rowToEntry(row))) };
     },
   },
   {
@@ -66,7 +70,7 @@ const TAMPERS: Tamper[] = [
       const head = await headOf(db);
       const rows = await Promise.all([head.seq - 2, head.seq - 1, head.seq].map((s) => rowAt(db, s)));
       await db.run('DELETE FROM audit_entries WHERE seq > ?', [head.seq - 3]);
-      return { firstBad: head.seq - 2, undo: async (d) => { for (const r of rows) await d.run(INSERT, entryToParams(rowToEntry(r))); } };
+      return { firstBad: head.seq - 2, undo: async (d) => { for (const r of rows) await insertEntry(d, rowToEntry(r)); } };
     },
   },
   {
@@ -76,7 +80,7 @@ const TAMPERS: Tamper[] = [
       const head = await headOf(db);
       const last = rowToEntry(await rowAt(db, head.seq));
       const forged = { ...last, id: 'forged-after-head', seq: head.seq + 1, prev_hash: last.hash, description: 'forged' };
-      await db.run(INSERT, entryToParams({ ...forged, hash: chainHash(last.hash, forged) }));
+      await insertEntry(db, { ...forged, hash: chainHash(last.hash, forged) });
       return { firstBad: head.seq + 1, undo: async (d) => void (await d.run("DELETE FROM audit_entries WHERE id = 'forged-after-head'")) };
     },
   },
@@ -89,7 +93,7 @@ const TAMPERS: Tamper[] = [
       await db.run('UPDATE audit_entries SET seq = 1 - seq WHERE seq < 0');
       const before = rowToEntry(await rowAt(db, k - 1));
       const forged = { ...before, id: 'forged-in-the-middle', seq: k, prev_hash: before.hash, description: 'forged' };
-      await db.run(INSERT, entryToParams({ ...forged, hash: chainHash(before.hash, forged) }));
+      await insertEntry(db, { ...forged, hash: chainHash(before.hash, forged) });
       const newest = await rowAt(db, head.seq + 1);
       await db.run('UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1', [newest.seq, newest.hash]);
       // The row after the forgery no longer links (and its hash covered its old seq).

@@ -242,6 +242,7 @@ export function parsePostgresUrl(url: string): { connectionString: string; schem
 
 /** PostgreSQL behind `SqlDatabase`: a pool; each transaction takes one client. */
 export class PostgresDatabase implements SqlDatabase {
+  readonly batchesInFlight = 4;
   readonly dialect = postgresDialect;
   private readonly pool: pg.Pool;
   private readonly executor: PostgresExecutor;

@@ -14,9 +14,14 @@ export const postgresDialect: Dialect = {
     const unnest = columns.map(([, type]) => `?::${type}[]`).join(', ');
     return [[`INSERT INTO ${table} (${names}) SELECT * FROM unnest(${unnest})`, arrays]];
   },
+  // The search column holds the entry's index terms as a tsvector, and a query is a tsquery of
+  // the query's terms, both split in JavaScript the one way (search-terms.ts): no text-search
+  // parser on either side, so what is stored and what is asked can never be split apart.
+  // Terms are letters and digits only, so quoting cannot be escaped and no operator slips in.
+  // The type sorts and de-duplicates; no positions are kept (search matches words and prefixes).
+  searchVector: (terms) => terms.map((t) => `'${t}'`).join(' '),
   searchPredicate(tokens) {
-    // Tokens are letters and digits only (see search-terms.ts): no tsquery operator can slip in.
-    const query = tokens.map((t) => `${t}:*`).join(' & ');
-    return { sql: `search @@ to_tsquery('simple', ?)`, params: [query] };
+    const query = tokens.map((t) => `'${t}':*`).join(' & ');
+    return { sql: 'search @@ ?::tsquery', params: [query] };
   },
 };

@@ -108,7 +108,8 @@ export class PostgresPartitions implements PartitionManager {
    * The rows are moved unchanged, so the chain is untouched.
    */
   private async adoptFromDefault(tx: SqlExecutor, name: string, from: number, to: number): Promise<void> {
-    const cols = ENTRY_COLUMNS.join(', ');
+    // Every column, the stored search vector included.
+    const cols = [...ENTRY_COLUMNS, 'search'].join(', ');
     await tx.exec(`LOCK TABLE audit_entries_default IN ACCESS EXCLUSIVE MODE`);
     await tx.exec(`CREATE TABLE ${name} (LIKE audit_entries INCLUDING ALL)`);
     await tx.run(`INSERT INTO ${name} (${cols}) SELECT ${cols} FROM audit_entries_default WHERE ts >= ? AND ts < ?`, [from, to]);

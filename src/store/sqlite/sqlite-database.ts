@@ -131,6 +131,7 @@ class SqliteSnapshot implements ReadSnapshot {
  * the writer.
  */
 export class SqliteDatabase implements SqlDatabase {
+  readonly batchesInFlight = 2;
   readonly dialect = sqliteDialect;
   private readonly writer: SqliteWriter;
   private readonly reader: Connection;

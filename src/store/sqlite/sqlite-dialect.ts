@@ -17,6 +17,7 @@ export const sqliteDialect: Dialect = {
     }
     return statements;
   },
+  searchVector: null,
   searchPredicate(tokens) {
     // Tokens are letters and digits only (see search-terms.ts), so quoting cannot be escaped.
     const match = tokens.map((t) => `"${t}"*`).join(' AND ');
