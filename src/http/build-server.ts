@@ -96,10 +96,6 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
   // Hooks on every request are callback style: an async hook costs a promise per request.
-  app.addHook('onSend', (request, reply, payload, done) => {
-    void reply.header('X-Request-Id', request.id);
-    done(null, payload);
-  });
   app.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
     // Accepted ingest requests are recorded in the trail itself; logging each one at info
@@ -113,9 +109,10 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   await app.register(cookie);
   // Security headers: helmet's, worked out once at start-up and then set on every response.
   const headers = securityHeaders();
-  app.addHook('onRequest', (_request, reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     for (const [name, value] of headers.set) reply.raw.setHeader(name, value);
     for (const name of headers.removed) reply.raw.removeHeader(name);
+    reply.raw.setHeader('X-Request-Id', request.id);
     done();
   });
   await app.register(swagger, {

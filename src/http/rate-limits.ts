@@ -27,9 +27,26 @@ function groupOf(route: Pick<RouteOptions, 'url' | 'method'>): Group {
 /** The caller a limit counts against: the credential presented, else the client IP. */
 function callerKey(request: FastifyRequest): string {
   const auth = request.headers.authorization;
-  if (typeof auth === 'string' && auth.length > 0) return `t:${sha256Hex(auth)}`;
+  if (typeof auth === 'string' && auth.length > 0) return credentialKey(auth, 't');
   const session = request.cookies?.[SESSION_COOKIE];
-  return session ? `s:${sha256Hex(session)}` : `ip:${request.ip}`;
+  return session ? credentialKey(session, 's') : `ip:${request.ip}`;
+}
+
+/**
+ * The key of a presented credential: a hash, so no secret sits in the limiter's store. The
+ * same few credentials arrive again and again, so recent keys are remembered (a bounded map,
+ * emptied when full) instead of hashed on every request.
+ */
+const recentKeys = new Map<string, string>();
+function credentialKey(credential: string, kind: 't' | 's'): string {
+  const memo = `${kind}${credential}`;
+  let key = recentKeys.get(memo);
+  if (key === undefined) {
+    key = `${kind}:${sha256Hex(credential)}`;
+    if (recentKeys.size >= 1_024) recentKeys.clear();
+    recentKeys.set(memo, key);
+  }
+  return key;
 }
 
 /**
