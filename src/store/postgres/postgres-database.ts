@@ -113,6 +113,29 @@ class PostgresSnapshot implements ReadSnapshot {
   }
 }
 
+/**
+ * `sql` with each `?` replaced by its value written as a literal (numbers as digits, text
+ * quoted by the driver's own escapeLiteral, null as NULL), for a simple-protocol text that
+ * carries several statements in one message. Only for the chain writer's few scalar values.
+ */
+export function inlineParams(sql: string, params: SqlParams): string {
+  let i = 0;
+  const text = sql.replace(/\?/g, () => {
+    const v = params[i++];
+    if (v === null) return 'NULL';
+    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+    if (typeof v === 'bigint') return String(v);
+    if (typeof v === 'string') return pg.escapeLiteral(v);
+    throw new Error('inlineParams: only numbers, text and null are written as literals');
+  });
+  if (i !== params.length) throw new Error(`inlineParams: ${params.length} values for ${i} placeholders`);
+  return text;
+}
+
+/** The result of the last statement of a simple-protocol text (the driver gives an array for several). */
+const lastResult = <R extends QueryResultRow>(res: pg.QueryResult<R> | Array<pg.QueryResult<R>>): pg.QueryResult<R> =>
+  Array.isArray(res) ? res[res.length - 1]! : res;
+
 /** Advisory-lock class of the batches' order claims (the key is the claimed seq's low 32 bits). */
 const BATCH_ORDER_LOCK = 7240310;
 /** Longest any lock wait of a batch lasts before the batch gives up and its writer retries. */
@@ -177,20 +200,25 @@ class PostgresBatch implements BatchTarget {
     for (const [sql, params] of statements) void this.send(toPg(sql), params);
   }
 
+  /**
+   * Two round trips: the turn (waiting for the batch this one follows) and the guard row locked
+   * and read in one; then the final statement and COMMIT in one. Both are simple-protocol
+   * texts with their few values written in as literals (`inlineParams`), so each goes in one
+   * message; a failing statement stops the rest of its text, and the batch rolls back.
+   */
   async commit(statements: readonly SqlStatement[], final: SqlStatement): Promise<GuardedBatchResult> {
     this.write(statements);
     try {
       const { guard, order } = this.plan;
-      if (order) void this.send(`SELECT pg_advisory_xact_lock_shared(${BATCH_ORDER_LOCK}, ${order.after | 0})`);
-      const locked = await this.send<Record<string, SqlValue>>(`${toPg(guard.sql)} FOR UPDATE`, guard.params);
+      const turn = order ? `SELECT pg_advisory_xact_lock_shared(${BATCH_ORDER_LOCK}, ${order.after | 0}); ` : '';
+      const results = await this.send<Record<string, SqlValue>>(`${turn}${inlineParams(guard.sql, guard.params)} FOR UPDATE`);
       if (this.failure) throw this.failure;
-      const found = locked!.rows[0];
+      const found = lastResult(results!).rows[0];
       if (!guardHolds(found, guard.expect)) {
         await this.end('ROLLBACK');
         return { applied: false, found };
       }
-      await this.client.query(toPg(final[0]), final[1] as unknown[]);
-      await this.end('COMMIT');
+      await this.end(`${inlineParams(final[0], final[1])}; COMMIT`);
       return { applied: true };
     } catch (err) {
       await this.end('ROLLBACK').catch(() => undefined);
@@ -207,7 +235,8 @@ class PostgresBatch implements BatchTarget {
     await this.end('ROLLBACK');
   }
 
-  private async end(statement: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+  /** Ends the transaction with `statement` (a text ending in COMMIT, or ROLLBACK) and gives the client back. */
+  private async end(statement: string): Promise<void> {
     if (this.ended) return;
     this.ended = true;
     let broken = false;

@@ -8,6 +8,7 @@ import { PendingBatch } from '../sql-database.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 import { ConnectionStatements, InlineWriter, WorkerWriter, WRITE_PRAGMAS } from './sqlite-writer.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 /** Opens a connection on this thread with the pragmas every Trailmark connection needs. */
 export function openSqliteConnection(path: string, readonly = false): Connection {
@@ -142,6 +143,10 @@ export class SqliteDatabase implements SqlDatabase {
   private readonly idleSnapshotConns: Connection[] = [];
   private closed = false;
 
+  private readonly checkpointer: WalCheckpointer | undefined;
+  /** Why the checkpoint thread stopped, if it did while the database was open (commits checkpoint again then). */
+  checkpointFailure: string | null = null;
+
   /** The file, absolute (undefined in memory): verify's range workers open it read-only. */
   readonly file: string | undefined;
 
@@ -155,7 +160,14 @@ export class SqliteDatabase implements SqlDatabase {
     } else {
       // Opened here first so the file exists in WAL mode before the reader and writer share it.
       this.reader = openSqliteConnection(path);
-      this.writer = new WorkerWriter(path);
+      // Checkpoints run on a thread of their own, not inside commits (see WalCheckpointer).
+      this.writer = new WorkerWriter(path, ['wal_autocheckpoint = 0']);
+      this.checkpointer = new WalCheckpointer(path, (error) => {
+        if (this.closed) return;
+        // Without the thread the writer checkpoints in its commits again, as SQLite does by default.
+        this.checkpointFailure = error ?? 'the checkpoint thread stopped';
+        void this.lock.run(() => this.writer.exec('PRAGMA wal_autocheckpoint = 1000')).catch(() => undefined);
+      });
       this.readExec = new ReadExecutor(new ConnectionStatements(this.reader));
     }
     this.writeExec = new WriteExecutor(this.writer);
@@ -237,6 +249,7 @@ export class SqliteDatabase implements SqlDatabase {
   async close(): Promise<void> {
     this.closed = true;
     for (const c of this.idleSnapshotConns.splice(0)) c.close();
+    await this.checkpointer?.close();
     await this.lock.run(async () => {
       if (this.path !== ':memory:') this.reader.close();
       await this.writer.close();

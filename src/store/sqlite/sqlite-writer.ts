@@ -277,9 +277,10 @@ export class WorkerWriter implements SqliteWriter {
   private nextId = 1;
   private stopped: Error | null = null;
 
-  constructor(path: string) {
+  /** `extraPragmas` run after WRITE_PRAGMAS (e.g. `wal_autocheckpoint = 0` beside a checkpointer thread). */
+  constructor(path: string, extraPragmas: readonly string[] = []) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WRITER_THREAD, { eval: true, workerData: { path, driver, pragmas: [...WRITE_PRAGMAS] } });
+    this.worker = new Worker(WRITER_THREAD, { eval: true, workerData: { path, driver, pragmas: [...WRITE_PRAGMAS, ...extraPragmas] } });
     this.worker.unref();
     this.worker.on('message', (reply: Reply) => this.settle(reply));
     this.worker.on('error', (err) => this.fail(err));

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteDatabase } from './sqlite-database.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function filled(): Promise<{ db: SqliteDatabase; path: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-wal-'));
+  dirs.push(dir);
+  const path = join(dir, 'trail.db');
+  const db = new SqliteDatabase(path);
+  await db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+  // Well past the 1,000 pages at which a commit would checkpoint by default.
+  for (let i = 0; i < 40; i++) {
+    await db.transaction(async (tx) => {
+      for (let j = 0; j < 50; j++) await tx.run('INSERT INTO t (body) VALUES (?)', ['x'.repeat(2_000)]);
+    });
+  }
+  return { db, path };
+}
+
+const until = async (check: () => boolean, ms = 5_000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
+
+describe('WAL checkpoints on their own thread (SQLite file)', () => {
+  it('leaves checkpoints out of commits and copies the log into the database file on its own', async () => {
+    const { db, path } = await filled();
+    try {
+      // The writer connection does not checkpoint in its commits…
+      expect(await db.transaction((tx) => tx.get<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint'))).toEqual({ wal_autocheckpoint: 0 });
+      // …and yet the log is copied into the database file (which only a checkpoint writes;
+      // the 4 MB of rows went to the log first), by the checkpoint thread.
+      await until(() => statSync(path).size > 4_000_000);
+      expect(db.checkpointFailure).toBeNull();
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('goes back to checkpointing in commits when the thread stops', async () => {
+    const { db } = await filled();
+    try {
+      const thread = (db as unknown as { checkpointer: { worker: { terminate(): Promise<number> } } }).checkpointer.worker;
+      await thread.terminate();
+      await until(() => db.checkpointFailure !== null);
+      expect(db.checkpointFailure).toMatch(/exit code 1/);
+      const setting = async (): Promise<number> => (await db.transaction((tx) => tx.get<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint')))!.wal_autocheckpoint;
+      expect(await setting()).toBe(1_000);
+    } finally {
+      await db.close();
+    }
+  });
+});
