@@ -39,6 +39,8 @@ export class StoreWriteError extends Error {
 
 /** Most entries one group transaction takes; later appends wait for the next group. */
 const MAX_GROUP_ENTRIES = 5_000;
+/** Tries of a locked group that met another node's uncommitted rows or a deadlock. */
+const MAX_LOCKED_TRIES = 3;
 /** Optimistic tries before a group falls back to reading the head inside its transaction. */
 const MAX_OPTIMISTIC_TRIES = 3;
 
@@ -318,51 +320,63 @@ export class ChainWriter {
 
   private async commitLocked(group: QueuedAppend[]): Promise<void> {
     const outcomes: Array<{ stored?: StoredEntry[]; error?: unknown }> = [];
-    try {
-      await this.db.transaction(async (tx) => {
-        outcomes.length = 0;
-        // Tables before the head row, in the order every chain-head transaction locks them.
-        if (tx.dialect.appendLock) await tx.run(tx.dialect.appendLock);
-        let head = await this.readHead(tx);
-        for (const item of group) {
-          try {
-            const run = async (): Promise<StoredEntry[]> => {
-              if (item.within) await item.within(tx);
-              const stored = this.link(item.entries, head);
-              try {
-                await this.insert(tx, stored);
-                if (this.afterInsert && stored.length > 0) await this.afterInsert(tx, stored);
-              } catch (err) {
-                // The store refused the entries themselves (disk full, a row squatting on the next
-                // seq…): that is the store failing, not the caller's work.
-                throw err instanceof StoreWriteError ? err : new StoreWriteError(err);
-              }
-              return stored;
-            };
-            const stored = item.within ? await withSavepoint(tx, run) : await run();
-            head = headAfter(stored, head);
-            outcomes.push({ stored });
-          } catch (error) {
-            if (!item.within || error instanceof StoreWriteError) throw error;
-            outcomes.push({ error });
-          }
-        }
-        await tx.run(MOVE_HEAD_SQL, [head.seq, head.hash, head.ts]);
-        return head;
-      }).then((head) => {
-        this.linkAfter = head;
-      });
-    } catch (err) {
-      this.linkAfter = undefined;
-      const failure = err instanceof StoreWriteError ? err : new StoreWriteError(err);
-      for (const item of group) item.reject(failure);
-      return;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.lockedTransaction(group, outcomes);
+        break;
+      } catch (err) {
+        // Another node's batch had rows where these were to go, or a deadlock with one was
+        // broken by failing this transaction: nothing was kept, so take the head again.
+        const cause = err instanceof StoreWriteError ? err.cause : err;
+        if (attempt < MAX_LOCKED_TRIES && this.db.dialect.isConflict(cause)) continue;
+        this.linkAfter = undefined;
+        const failure = err instanceof StoreWriteError ? err : new StoreWriteError(err);
+        for (const item of group) item.reject(failure);
+        return;
+      }
     }
     this.onGroupCommitted?.(outcomes.reduce((n, o) => n + (o.stored?.length ?? 0), 0));
     group.forEach((item, i) => {
       const outcome = outcomes[i]!;
       if (outcome.stored) item.resolve(outcome.stored);
       else item.reject(outcome.error);
+    });
+  }
+
+  /** One try of a locked group: `outcomes` gets one outcome per append when it commits. */
+  private async lockedTransaction(group: QueuedAppend[], outcomes: Array<{ stored?: StoredEntry[]; error?: unknown }>): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      outcomes.length = 0;
+      // Tables before the head row, in the order every chain-head transaction locks them.
+      if (tx.dialect.appendLock) await tx.run(tx.dialect.appendLock);
+      let head = await this.readHead(tx);
+      for (const item of group) {
+        try {
+          const run = async (): Promise<StoredEntry[]> => {
+            if (item.within) await item.within(tx);
+            const stored = this.link(item.entries, head);
+            try {
+              await this.insert(tx, stored);
+              if (this.afterInsert && stored.length > 0) await this.afterInsert(tx, stored);
+            } catch (err) {
+              // The store refused the entries themselves (disk full, a row squatting on the next
+              // seq…): that is the store failing, not the caller's work.
+              throw err instanceof StoreWriteError ? err : new StoreWriteError(err);
+            }
+            return stored;
+          };
+          const stored = item.within ? await withSavepoint(tx, run) : await run();
+          head = headAfter(stored, head);
+          outcomes.push({ stored });
+        } catch (error) {
+          if (!item.within || error instanceof StoreWriteError) throw error;
+          outcomes.push({ error });
+        }
+      }
+      await tx.run(MOVE_HEAD_SQL, [head.seq, head.hash, head.ts]);
+      return head;
+    }).then((head) => {
+      this.linkAfter = head;
     });
   }
 

@@ -14,9 +14,10 @@ export interface Dialect {
   /** Appended to the chain-head read in the append transaction (row lock on PostgreSQL). */
   readonly lockForUpdate: string;
   /**
-   * Run by a transaction that appends under the head lock, before it locks the head: the audit
-   * table first, then the head row, the order in which batches (which insert before they lock
-   * the head) and partition drops take them too. Null where the database has one writer.
+   * Run by a transaction that appends under the head lock, before it locks the head: the
+   * append gate (no batch open), then the audit table, then the head row — the order in which
+   * batches (which insert before they lock the head) and partition drops take them too. Null
+   * where the database has one writer.
    */
   readonly appendLock: string | null;
   /** Appended to a claim query so concurrent workers take different rows (PostgreSQL). */
@@ -39,6 +40,12 @@ export interface Dialect {
   insertRows(table: string, columns: ReadonlyArray<readonly [name: string, type: ColumnType]>, rows: ReadonlyArray<readonly SqlValue[]>): Array<[string, SqlParams]>;
   /** A statement that serialises migrations across processes, inside their transaction. */
   readonly migrationLock: string | null;
+  /**
+   * Whether an error means another writer got there first or a lock wait was cut (a unique
+   * violation, a detected deadlock, a lock timeout): the transaction changed nothing and may
+   * simply be tried again.
+   */
+  isConflict(err: unknown): boolean;
 }
 
 /**

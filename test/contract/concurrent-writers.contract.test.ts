@@ -123,5 +123,27 @@ for (const backend of BACKENDS) {
       expect([...written].sort((x, y) => x - y)).toEqual(Array.from({ length: written.length }, (_, i) => i + 1));
       expect((await verifyStoredChain(a.store)).ok).toBe(true);
     });
+
+    it('lands every append when one writer appends with work of its own (under the head lock) while the other sends large batches', async () => {
+      const a = await open();
+      const b = await open();
+      let stop = false;
+      const locked: number[] = [];
+      const batched: number[] = [];
+      const lockedLoop = (async () => {
+        // Appends carrying work of their own take the head lock before they insert.
+        while (!stop) locked.push(...(await a.recorder.recordBatch([buildEvent(), buildEvent()], async (tx) => void (await tx.get('SELECT 1 AS one')))).map((e) => e.seq));
+      })();
+      for (let round = 0; round < 6; round += 1) {
+        const all = await Promise.all([0, 1, 2].map((i) => b.recorder.recordBatch(Array.from({ length: 200 + 50 * i }, () => buildEvent()))));
+        batched.push(...all.flat().map((e) => e.seq));
+      }
+      stop = true;
+      await lockedLoop;
+      expect(locked.length).toBeGreaterThan(0);
+      const written = [...locked, ...batched].sort((x, y) => x - y);
+      expect(written).toEqual(Array.from({ length: written.length }, (_, i) => i + 1));
+      expect((await verifyStoredChain(a.store)).ok).toBe(true);
+    });
   });
 }

@@ -3,7 +3,7 @@ import type { PoolClient, QueryResultRow } from 'pg';
 import Cursor from 'pg-cursor';
 import type { BatchTarget, GuardedBatchPlan, GuardedBatchResult, GuardedBatchWriter, ReadSnapshot, SqlDatabase, SqlExecutor, SqlParams, SqlStatement, SqlValue } from '../sql-database.js';
 import { guardHolds, PendingBatch } from '../sql-database.js';
-import { postgresDialect } from './postgres-dialect.js';
+import { APPEND_GATE_SHARED, postgresDialect } from './postgres-dialect.js';
 import { PostgresPartitions } from './postgres-partitions.js';
 
 const INT8_OID = 20;
@@ -140,13 +140,7 @@ const lastResult = <R extends QueryResultRow>(res: pg.QueryResult<R> | Array<pg.
 const BATCH_ORDER_LOCK = 7240310;
 /** Longest any lock wait of a batch lasts before the batch gives up and its writer retries. */
 const BATCH_LOCK_TIMEOUT = '5s';
-/**
- * Errors that mean another writer got there first or a lock wait was cut: the batch rolls
- * back and reports the guard as not holding, and the writer relinks and retries.
- * unique_violation, deadlock_detected, lock_not_available, serialization_failure.
- */
-const CONFLICT_CODES = new Set(['23505', '40P01', '55P03', '40001']);
-const isConflict = (err: unknown): boolean => CONFLICT_CODES.has((err as { code?: unknown }).code as string);
+
 
 /**
  * One guarded batch in a transaction of its own: its statements are sent as they are written
@@ -179,7 +173,9 @@ class PostgresBatch implements BatchTarget {
     const client = await pool.connect();
     const claim = plan.order ? `; SELECT pg_advisory_xact_lock(${BATCH_ORDER_LOCK}, ${plan.order.claim | 0})` : '';
     try {
-      await client.query(`BEGIN; SET LOCAL lock_timeout = '${BATCH_LOCK_TIMEOUT}'${claim}`);
+      // Through the append gate first (shared: batches pass together; a locked append waits
+      // for them and holds them back while it runs), then the order claim.
+      await client.query(`BEGIN; SET LOCAL lock_timeout = '${BATCH_LOCK_TIMEOUT}'; ${APPEND_GATE_SHARED}${claim}`);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       client.release(true);
@@ -222,7 +218,7 @@ class PostgresBatch implements BatchTarget {
       return { applied: true };
     } catch (err) {
       await this.end('ROLLBACK').catch(() => undefined);
-      if (!isConflict(err)) throw err;
+      if (!postgresDialect.isConflict(err)) throw err;
       // Another writer's rows sit where these were to go, or a lock wait was cut: report the
       // guard row as it is now, and the writer relinks after it.
       const found = (await this.pool.query<Record<string, SqlValue>>(toPg(this.plan.guard.sql), this.plan.guard.params as unknown[])).rows[0];

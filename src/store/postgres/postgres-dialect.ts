@@ -20,11 +20,26 @@ export function arrayLiteral(rows: ReadonlyArray<readonly (SqlValue | readonly S
   return `${out}}`;
 }
 
+/**
+ * The append gate, an advisory lock every batch holds shared for its transaction and every
+ * append under the head lock (an append with work of its own) takes exclusively, first of all.
+ * Such an append links after the head it has locked, so an uncommitted batch with rows at those
+ * seqs would deadlock with it (each waiting for the other's row or head lock); through the gate
+ * it starts only when no batch is open, and batches opened meanwhile wait for it. Those appends
+ * are rare (sign-ins, tokens, user changes); batches never wait for each other here.
+ */
+const APPEND_GATE = 'pg_advisory_xact_lock_shared(7240311, 0)';
+export const APPEND_GATE_SHARED = `SELECT ${APPEND_GATE}`;
+
+/** unique_violation, deadlock_detected, lock_not_available, serialization_failure. */
+const CONFLICT_CODES: ReadonlySet<string> = new Set(['23505', '40P01', '55P03', '40001']);
+
 export const postgresDialect: Dialect = {
+  isConflict: (err) => CONFLICT_CODES.has((err as { code?: unknown } | null)?.code as string),
   name: 'postgres',
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   lockForUpdate: ' FOR UPDATE',
-  appendLock: 'LOCK TABLE ONLY audit_entries IN ROW EXCLUSIVE MODE',
+  appendLock: 'SELECT pg_advisory_xact_lock(7240311, 0); LOCK TABLE ONLY audit_entries IN ROW EXCLUSIVE MODE',
   maxParams: 65_000,
   migrationLock: 'SELECT pg_advisory_xact_lock(7240301)',
   insertRows(table, columns, rows) {

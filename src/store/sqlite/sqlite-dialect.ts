@@ -1,6 +1,8 @@
 import type { Dialect, SqlValue } from '../sql-database.js';
 
 export const sqliteDialect: Dialect = {
+  // One writer at a time, behind the file lock: nothing to retry.
+  isConflict: () => false,
   name: 'sqlite',
   skipLocked: '',
   lockForUpdate: '',
