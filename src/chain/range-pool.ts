@@ -237,7 +237,7 @@ function wantsBeyond(result, toSeq) {
 
 /** Rows per statement inside a range (one read transaction): small arrays die young. */
 const CHUNK = 512;
-/** Rows per query inside a PostgreSQL range: each is a round trip, and the next is read while one is checked. */
+/** Rows per fetch from a PostgreSQL range's portal: each is a round trip, and the next is read while one is checked. */
 const PG_CHUNK = 1_024;
 
 /**
@@ -287,6 +287,7 @@ function checkSqlite(job) {
   }
 }
 let pg = null;
+let Cursor = null;
 const pgTypes = {
   getTypeParser(oid, format) {
     // int8 and numeric as JS numbers, as the store's pool reads them.
@@ -337,22 +338,25 @@ async function checkPostgres(job) {
   const client = await clientFor(job.reader);
   try {
     const text = numbered(job.sql);
-    const read = (lo) => {
-      const q = client.query({ name: 'trailmark_verify_range', text, values: [lo, Math.min(lo + ${PG_CHUNK}, job.toSeq)], rowMode: 'array', types: pgTypes });
+    // One statement over the range, read through a portal chunk by chunk: planned once, and
+    // the next chunk is asked for before this one is checked.
+    Cursor ??= require(workerData.cursor);
+    const cursor = client.query(new Cursor(text, [job.afterSeq, job.toSeq], { rowMode: 'array', types: pgTypes }));
+    const read = () => {
+      const p = cursor.read(${PG_CHUNK});
       // Read ahead: a failure is reported when the chunk is taken, not as an unhandled rejection.
-      q.catch(() => undefined);
-      return q;
+      p.catch(() => undefined);
+      return p;
     };
     const check = new RangeCheck(job.signed);
-    let lo = job.afterSeq;
-    let next = read(lo);
+    let next = read();
     while (next !== null) {
-      const { rows } = await next;
-      lo += ${PG_CHUNK};
-      next = lo < job.toSeq ? read(lo) : null;
-      if (!check.push(rows)) break;
+      const rows = await next;
+      next = rows.length === ${PG_CHUNK} ? read() : null;
+      if (rows.length > 0 && !check.push(rows)) break;
     }
     if (next !== null) await next;
+    await cursor.close();
     const result = check.result();
     if (wantsBeyond(result, job.toSeq)) {
       const { rows } = await client.query({ name: 'trailmark_verify_beyond', text: text + ' LIMIT 1', values: [job.toSeq, job.headSeq], rowMode: 'array', types: pgTypes });
@@ -480,7 +484,7 @@ export class RangePool implements RangeChecker {
   /** The drivers, loaded in the worker by path (the worker's `require` does not resolve from this module). */
   private readonly drivers = (() => {
     const require = createRequire(import.meta.url);
-    return { driver: require.resolve('better-sqlite3'), pg: require.resolve('pg') };
+    return { driver: require.resolve('better-sqlite3'), pg: require.resolve('pg'), cursor: require.resolve('pg-cursor') };
   })();
 
   constructor(
