@@ -237,6 +237,8 @@ function wantsBeyond(result, toSeq) {
 
 /** Rows per statement inside a range (one read transaction): small arrays die young. */
 const CHUNK = 512;
+/** Longest a PostgreSQL range worker waits for a lock (lock_timeout) before its range fails with lock_not_available. */
+const PG_LOCK_TIMEOUT_MS = 2_000;
 /** Rows per fetch from a PostgreSQL range's portal: each is a round trip, and the next is read while one is checked. */
 const PG_CHUNK = 1_024;
 
@@ -254,8 +256,10 @@ const PG_CHUNK = 1_024;
  * - PostgreSQL: one client at a time, in `REPEATABLE READ, READ ONLY` with the exported
  *   snapshot imported (`SET TRANSACTION SNAPSHOT`), kept for the next range of the same
  *   snapshot, ended on `release`, on another snapshot, on any failure, and when the worker
- *   stops (idle). Rows come in array mode with int8/numeric parsed to numbers, as the store's
- *   pool parses them; the next chunk's query is sent before this one is checked.
+ *   stops (idle). Each range is one statement read through a portal (pg-cursor), rows in array
+ *   mode with int8/numeric parsed to numbers as the store's pool parses them; the next chunk
+ *   is asked for before this one is checked. Lock waits end after `PG_LOCK_TIMEOUT_MS`
+ *   (the range then fails with the server's code, 55P03).
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -325,7 +329,10 @@ async function clientFor(reader) {
     throw new Error('could not connect to PostgreSQL to read the verify snapshot: ' + ((err && err.message) || err));
   }
   try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT ' + client.escapeLiteral(reader.snapshot));
+    // A lock wait is bounded: the exporting transaction holds its locks until the walk ends, so
+    // a lock request queued behind it (a partition created or dropped) would otherwise wait for
+    // this client, which waits for it.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT ' + client.escapeLiteral(reader.snapshot) + "; SET LOCAL lock_timeout = '${PG_LOCK_TIMEOUT_MS}ms'");
   } catch (err) {
     client.end().catch(() => undefined);
     throw new Error('could not import the verify snapshot on PostgreSQL: ' + ((err && err.message) || err));
@@ -388,7 +395,8 @@ async function run(job) {
     const result = job.reader.kind === 'postgres' ? await checkPostgres(job) : checkSqlite(job);
     parentPort.postMessage({ id: job.id, result });
   } catch (err) {
-    parentPort.postMessage({ id: job.id, error: scrub(String((err && err.stack) || err), job.reader) });
+    const code = err && typeof err.code === 'string' ? err.code : undefined;
+    parentPort.postMessage({ id: job.id, error: scrub(String((err && err.stack) || err), job.reader), code });
   }
 }
 async function release(snapshot) {
@@ -426,7 +434,7 @@ class RangeWorker {
     private readonly onIdle: () => void,
   ) {
     worker.unref();
-    worker.on('message', (m: { id: number; result?: RangeResult; error?: string }) => {
+    worker.on('message', (m: { id: number; result?: RangeResult; error?: string; code?: string }) => {
       const job = this.jobs.get(m.id);
       if (!job) return;
       this.jobs.delete(m.id);
@@ -435,7 +443,7 @@ class RangeWorker {
         this.onIdle();
       }
       if (m.result) job.resolve(m.result);
-      else job.reject(new Error(`a range worker failed: ${m.error ?? 'no result'}`));
+      else job.reject(Object.assign(new Error(`a range worker failed: ${m.error ?? 'no result'}`), m.code === undefined ? {} : { code: m.code }));
     });
     worker.on('error', (err) => this.die(new Error(`a range worker failed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => this.die(new Error(`a range worker stopped (exit code ${code}) before it answered`)));

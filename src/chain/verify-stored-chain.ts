@@ -28,6 +28,9 @@ export interface VerifyOptions {
   readonly rangeSize?: number;
 }
 
+/** PostgreSQL's lock_not_available: a range worker's lock wait ran out. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
 /** Batches hashed ahead of the one being checked, at most. */
 const IN_FLIGHT = 6;
 
@@ -60,6 +63,12 @@ export async function verifyStoredChain(store: AuditStore, options: VerifyOption
     // it stays open (exported) until the walk is over.
     try {
       return await verifyInRanges(await read.share(), read.state, opts);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw err;
+      // A worker could not take its read lock: a DDL lock request (a partition created or
+      // dropped) waits behind this snapshot's locks, and the worker's request queued behind
+      // it. This snapshot already holds its locks: it walks the rows itself.
+      return await walkSnapshot(read, opts);
     } finally {
       await read.close();
     }

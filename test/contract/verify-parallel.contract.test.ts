@@ -495,6 +495,36 @@ for (const backend of BACKENDS) {
           for (const err of [unreachable, noDb]) expect(String((err as Error).stack)).not.toMatch(/s3cr|t-pw/);
         });
 
+        it('does not hang when a DDL lock waits behind the snapshot: the walk falls back to reading in this thread', async () => {
+          // The exporting transaction holds its read locks; a LOCK (as a partition created or
+          // dropped takes) queues behind them, and a worker's read queues behind that one.
+          const schema = (await t.db.get<{ s: string }>('SELECT current_schema() AS s'))!.s;
+          const locker = new pg.Client({ connectionString: TEST_PG_URL, options: `-c search_path=${schema}` });
+          await locker.connect();
+          let locked: Promise<unknown> | null = null;
+          try {
+            const run = inRanges({ parallelFrom: 1 }, async (k) => {
+              if (k !== 1) return;
+              const pid = (await locker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+              locked = locker.query('BEGIN; LOCK TABLE audit_entries IN ACCESS EXCLUSIVE MODE');
+              for (let i = 0; i < 100; i++) {
+                const waiting = await t.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE pid = ? AND wait_event_type = 'Lock'", [pid]);
+                if (Number(waiting?.n) === 1) break;
+                await new Promise((r) => setTimeout(r, 20));
+              }
+            });
+            const started = Date.now();
+            expect(await run).toEqual(whole());
+            // The worker's read waited out its lock timeout (2 s) before the walk fell back.
+            expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+            // The walk's snapshot is closed: the lock is granted.
+            await locked;
+          } finally {
+            await locker.query('ROLLBACK').catch(() => undefined);
+            await locker.end();
+          }
+        }, 20_000);
+
         it('holds one client per worker during the walk and gives them back when it is over', async () => {
           // Workers that would idle for a minute: the clients go because the walk is over.
           // The shared pool's workers gave theirs back when the earlier walks ended.
