@@ -1,6 +1,7 @@
 import type { Severity } from '../catalog/event-definitions.js';
 import type { ChainAnchor } from '../chain/chain-verifier.js';
 import type { EntryTuple } from '../chain/entry-tuple.js';
+import type { RangeReader } from '../chain/range-pool.js';
 import type { SqlExecutor } from '../store/sql-database.js';
 import type { ActorType, PendingEntry, StoredEntry } from './audit-entry.js';
 
@@ -68,10 +69,11 @@ export interface AuditStore {
   /**
    * Where other threads can read the chain's rows on connections of their own: a SQLite
    * database file and the statement for a seq range. Null where there is none (PostgreSQL,
-   * an in-memory database). Each such read is its own transaction, so it may see a later
-   * state than a `readChain` opened before it.
+   * an in-memory database; PostgreSQL shares a `readChain` snapshot instead: `ChainRead.share`).
+   * Each such read is its own transaction, so it may see a later state than a `readChain`
+   * opened before it.
    */
-  chainRowFile(): ChainRowFile | null;
+  chainRowFile(): ChainRowSource | null;
   /**
    * One consistent reading of the chain's state: the head the writer recorded, the anchor
    * verification starts from (genesis, or the checkpoint left by the last purge), and the
@@ -93,13 +95,19 @@ export interface ChainRead {
   readonly state: ChainState;
   /** Stored rows with `afterSeq < seq <= toSeq` in ascending seq, in array mode, in batches of up to `batchSize`. Once per read. */
   rows(range: { readonly afterSeq: number; readonly toSeq: number }, batchSize: number): AsyncIterable<EntryTuple[]>;
+  /**
+   * Where other threads can read this same snapshot's rows on connections of their own
+   * (PostgreSQL: the snapshot exported, for workers to import), valid until `close`; call it
+   * before `rows`. Absent where the backend cannot share a snapshot.
+   */
+  share?(): Promise<ChainRowSource>;
   close(): Promise<void>;
 }
 
-/** See `AuditStore.chainRowFile`. */
-export interface ChainRowFile {
-  /** The SQLite database file. */
-  readonly path: string;
+/** See `AuditStore.chainRowFile` and `ChainRead.share`. */
+export interface ChainRowSource {
+  /** A SQLite database file, or a PostgreSQL snapshot to import. */
+  readonly reader: RangeReader;
   /** The rows with `afterSeq < seq <= toSeq` (bound in that order), in ascending seq, every column in `EntryTuple` order. */
   readonly rangeSql: string;
 }

@@ -3,7 +3,7 @@ import type { SqlDatabase, SqlExecutor } from '../store/sql-database.js';
 import type { PendingEntry, StoredEntry } from './audit-entry.js';
 import type { EntryTuple } from '../chain/entry-tuple.js';
 import { tupleToEntry } from '../chain/entry-tuple.js';
-import type { AuditFilter, AuditPage, AuditPageResult, AuditStore, ChainHead, ChainRead, ChainRowFile, ChainState, WithinAppend } from './audit.store.js';
+import type { AuditFilter, AuditPage, AuditPageResult, AuditStore, ChainHead, ChainRead, ChainRowSource, ChainState, WithinAppend } from './audit.store.js';
 import type { AuditSqlOptions } from './audit-filter-sql.js';
 import { countStatement, countsBySeqRange, filterToSql, pageStatement } from './audit-filter-sql.js';
 import { ChainWriter } from './chain-writer.js';
@@ -101,7 +101,7 @@ export class SqlAuditStore implements AuditStore {
     try {
       const state = await readChainState(snap);
       let used = false;
-      return {
+      const read: ChainRead = {
         state,
         rows: (range, batchSize) => {
           if (used) throw new Error('a chain read streams its rows once');
@@ -110,14 +110,17 @@ export class SqlAuditStore implements AuditStore {
         },
         close: () => snap.close(),
       };
+      const share = snap.share?.bind(snap);
+      if (share === undefined) return read;
+      return { ...read, share: async () => ({ reader: await share(), rangeSql: CHAIN_RANGE_SQL }) };
     } catch (err) {
       await snap.close();
       throw err;
     }
   }
 
-  chainRowFile(): ChainRowFile | null {
-    return this.db.file === undefined ? null : { path: this.db.file, rangeSql: CHAIN_RANGE_SQL };
+  chainRowFile(): ChainRowSource | null {
+    return this.db.file === undefined ? null : { reader: { kind: 'sqlite', path: this.db.file }, rangeSql: CHAIN_RANGE_SQL };
   }
 
   async head(): Promise<ChainHead> {

@@ -1,4 +1,4 @@
-import type { AuditStore, ChainRead, ChainRowFile, ChainState } from '../audit/audit.store.js';
+import type { AuditStore, ChainRead, ChainRowSource, ChainState } from '../audit/audit.store.js';
 import type { ChainAnchor, ChainVerification } from './chain-verifier.js';
 import { ChainVerifier, isTime } from './chain-verifier.js';
 import { canonicalTuple } from './entry-hash.js';
@@ -22,11 +22,14 @@ export interface VerifyOptions {
    * in-memory SQLite database). Giving one makes verification take that walk on SQLite files too.
    */
   readonly pool?: BatchHasher;
-  /** The workers that read and check whole seq ranges of a SQLite file (default: the process's shared pool of two). */
+  /** The workers that read and check whole seq ranges of a SQLite file or a PostgreSQL snapshot (default: the process's shared pool of two). */
   readonly ranges?: RangeChecker;
   /** Seqs per range a range worker reads and checks (default 25,000). */
   readonly rangeSize?: number;
 }
+
+/** PostgreSQL's lock_not_available: a range worker's lock wait ran out. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /** Batches hashed ahead of the one being checked, at most. */
 const IN_FLIGHT = 6;
@@ -38,22 +41,39 @@ const IN_FLIGHT = 6;
  * beyond the head.
  *
  * Two walks give the same reports:
- * - SQLite files (`AuditStore.chainRowFile`), from `parallelFrom` rows: worker threads read
- *   and check whole seq ranges on connections of their own, and this thread joins the
- *   ranges in seq order (`verifyInRanges`).
+ * - From `parallelFrom` rows, on a SQLite file (`AuditStore.chainRowFile`) or a snapshot
+ *   other connections can import (`ChainRead.share`: PostgreSQL): worker threads read and
+ *   check whole seq ranges on connections of their own, and this thread joins the ranges in
+ *   seq order (`verifyInRanges`).
  * - Otherwise the state and the rows come from one snapshot (`AuditStore.readChain`). Every
  *   row carries its `prev_hash`, so the SHA-256s are independent: batches of `prev_hash ‖
  *   canonical bytes` are hashed in worker threads while the next batch is read, and the
  *   links, times and hashes are checked here in seq order with the same checks, in the same
  *   order, as `ChainVerifier.push`.
  *
- * A worker failure (a worker that throws or dies) rejects the verification: it never reports a result.
+ * A worker failure (a worker that throws, dies or cannot connect) rejects the verification: it never reports a result.
  */
 export async function verifyStoredChain(store: AuditStore, options: VerifyOptions | ((checked: number) => void) = {}): Promise<ChainVerification> {
   const opts: VerifyOptions = typeof options === 'function' ? { onProgress: options } : options;
   const read = await store.readChain();
   const { head, anchor } = read.state;
-  const file = opts.pool === undefined && head.seq - anchor.seq >= (opts.parallelFrom ?? 20_000) ? store.chainRowFile() : null;
+  const inRanges = opts.pool === undefined && head.seq - anchor.seq >= (opts.parallelFrom ?? 20_000);
+  if (inRanges && read.share !== undefined) {
+    // PostgreSQL: the workers import this snapshot, so every range reads the state read here;
+    // it stays open (exported) until the walk is over.
+    try {
+      return await verifyInRanges(await read.share(), read.state, opts);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw err;
+      // A worker could not take its read lock: a DDL lock request (a partition created or
+      // dropped) waits behind this snapshot's locks, and the worker's request queued behind
+      // it. This snapshot already holds its locks: it walks the rows itself.
+      return await walkSnapshot(read, opts);
+    } finally {
+      await read.close();
+    }
+  }
+  const file = inRanges ? store.chainRowFile() : null;
   if (file === null) return walkSnapshot(read, opts);
   // The ranges are read on the workers' own connections: this snapshot served for the state.
   await read.close();
@@ -127,7 +147,8 @@ async function walkSnapshot(read: ChainRead, opts: VerifyOptions): Promise<Chain
 }
 
 /**
- * The walk over seq ranges read by workers, each range in one read transaction of its own:
+ * The walk over seq ranges read by workers (a SQLite file: each range in one read transaction
+ * of its own; PostgreSQL: every range in the one exported snapshot):
  * `rangeSize` seqs per range, handed out as workers come free (one range per worker at a
  * time, at most two per worker ahead of the join), joined here in seq order with
  * `ChainVerifier.pushRun`. The first break stops it: no range is handed out after that, and
@@ -136,7 +157,7 @@ async function walkSnapshot(read: ChainRead, opts: VerifyOptions): Promise<Chain
  * after a gap are never read range by range. A range's failure (its worker threw or died)
  * rejects the walk when the join reaches that range.
  */
-async function verifyInRanges(file: ChainRowFile, state: ChainState, opts: VerifyOptions): Promise<ChainVerification> {
+async function verifyInRanges(source: ChainRowSource, state: ChainState, opts: VerifyOptions): Promise<ChainVerification> {
   const { checkpoints = [], onProgress } = opts;
   const checker = opts.ranges ?? sharedRangePool();
   const rangeSize = Math.max(1, Math.floor(opts.rangeSize ?? 25_000));
@@ -156,7 +177,7 @@ async function verifyInRanges(file: ChainRowFile, state: ChainState, opts: Verif
     while (!stopped && handedOut < count && running < width && handedOut < joined + 2 * width) {
       const afterSeq = anchor.seq + handedOut * rangeSize;
       const toSeq = Math.min(afterSeq + rangeSize, head.seq);
-      const result = checker.check({ path: file.path, sql: file.rangeSql, afterSeq, toSeq, headSeq: head.seq, signed: signed.filter(([seq]) => seq > afterSeq && seq <= toSeq) });
+      const result = checker.check({ reader: source.reader, sql: source.rangeSql, afterSeq, toSeq, headSeq: head.seq, signed: signed.filter(([seq]) => seq > afterSeq && seq <= toSeq) });
       running += 1;
       const next = (): void => {
         running -= 1;
@@ -197,6 +218,7 @@ async function verifyInRanges(file: ChainRowFile, state: ChainState, opts: Verif
   } finally {
     stopped = true;
     for (const r of results) r?.catch(() => undefined);
+    checker.release?.(source.reader);
   }
   return conclude(verifier.finish(head), state, expected, checkpointMismatch);
 }

@@ -218,8 +218,25 @@ export interface ReadSnapshot {
    * the caller works on the current one. Stopping early (`break`) releases the statement.
    */
   stream(sql: string, params: SqlParams, batchSize: number): AsyncIterable<unknown[][]>;
+  /**
+   * Lets other connections read this same snapshot (PostgreSQL: `pg_export_snapshot()`): what
+   * they need to connect and import it. Valid while this snapshot stays open. Absent where
+   * the backend cannot share one (SQLite).
+   */
+  share?(): Promise<SharedSnapshot>;
   /** Ends the snapshot and gives its connection back; safe to call more than once. */
   close(): Promise<void>;
+}
+
+/** A PostgreSQL snapshot other connections can import (see `ReadSnapshot.share`). */
+export interface SharedSnapshot {
+  readonly kind: 'postgres';
+  /** As the pool connects (may hold a password: never put it in an error or a log line). */
+  readonly connectionString: string;
+  /** The schema set as `search_path`; null for the server's default. */
+  readonly schema: string | null;
+  /** The id `SET TRANSACTION SNAPSHOT` takes. */
+  readonly snapshot: string;
 }
 
 let savepointCounter = 0;

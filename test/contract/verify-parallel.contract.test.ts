@@ -1,18 +1,19 @@
 import fc from 'fast-check';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EntryRow } from '../../src/audit/entry-row.js';
-import { ENTRY_COLUMN_TYPES, ENTRY_COLUMNS, ENTRY_SELECT, entryToParams, rowToEntry } from '../../src/audit/entry-row.js';
+import { ENTRY_COLUMNS, ENTRY_SELECT, entryInsertStatements, entryToParams, rowToEntry } from '../../src/audit/entry-row.js';
 import type { ChainAnchor, ChainVerification } from '../../src/chain/chain-verifier.js';
 import { ChainVerifier } from '../../src/chain/chain-verifier.js';
 import { CHAIN_GENESIS, chainHash } from '../../src/chain/entry-hash.js';
 import type { BatchHasher, HashBatch } from '../../src/chain/hash-pool.js';
 import { HashPool, IN_THREAD, sharedHashPool } from '../../src/chain/hash-pool.js';
-import type { RangeChecker, RangeJob } from '../../src/chain/range-pool.js';
+import type { RangeChecker, RangeJob, RangeReader } from '../../src/chain/range-pool.js';
 import { RangePool } from '../../src/chain/range-pool.js';
 import type { VerifyOptions } from '../../src/chain/verify-stored-chain.js';
 import { verifyStoredChain } from '../../src/chain/verify-stored-chain.js';
 import { SAMPLE_DETAILS, buildEvent } from '../support/audit-fixtures.js';
-import { BACKENDS } from '../support/backends.js';
+import { BACKENDS, TEST_PG_URL } from '../support/backends.js';
 import { openTestStore } from '../support/test-store.js';
 import type { TestStore } from '../support/test-store.js';
 
@@ -130,6 +131,7 @@ function countingRanges(inner: RangeChecker, before?: (k: number) => Promise<voi
   return {
     size: inner.size,
     jobs,
+    release: (reader) => inner.release?.(reader),
     check(job) {
       jobs.push(job);
       const k = jobs.length;
@@ -182,14 +184,15 @@ async function reference(t: TestStore, checkpoints: readonly ChainAnchor[] = [])
 async function replaceChain(t: TestStore, rows: readonly EntryRow[], anchor: ChainAnchor = { seq: 0, hash: CHAIN_GENESIS }): Promise<void> {
   await t.db.transaction(async (tx) => {
     await tx.run('DELETE FROM audit_entries');
-    for (const [sql, params] of tx.dialect.insertRows('audit_entries', ENTRY_COLUMN_TYPES, rows.map((r) => ENTRY_COLUMNS.map((c) => r[c])))) await tx.run(sql, params);
+    // As every writer inserts entries (with the search vector where the backend keeps one).
+    for (const [sql, params] of entryInsertStatements(tx.dialect, rows.map(rowToEntry))) await tx.run(sql, params);
     const last = rows.at(-1);
     await tx.run('UPDATE audit_chain_head SET seq = ?, hash = ?, ts = ?, anchor_seq = ?, anchor_hash = ? WHERE id = 1', [last?.seq ?? anchor.seq, last?.hash ?? anchor.hash, last?.ts ?? 0, anchor.seq, anchor.hash]);
   });
 }
 
-if (BACKENDS.includes('sqlite')) {
-  describe('verify in range workers (sqlite file)', () => {
+for (const backend of BACKENDS) {
+  describe(`verify in range workers (${backend === 'sqlite' ? 'sqlite file' : 'postgres snapshot'})`, () => {
     let t: TestStore;
     let rows: EntryRow[];
     let sharedRanges: RangePool;
@@ -213,7 +216,7 @@ if (BACKENDS.includes('sqlite')) {
     const rowAt = (seq: number): EntryRow => rows[seq - 1]!;
 
     beforeAll(async () => {
-      t = await openTestStore('sqlite');
+      t = await openTestStore(backend);
       sharedRanges = new RangePool(2);
       const actions = Object.keys(SAMPLE_DETAILS);
       for (let at = 0; at < M; at += 100) {
@@ -242,7 +245,7 @@ if (BACKENDS.includes('sqlite')) {
       await replaceChain(t, rows);
     });
 
-    it('checks a SQLite file in ranges read by the workers, with the report the single-threaded walk gives', async () => {
+    it('checks the chain in ranges read by the workers, with the report the single-threaded walk gives', async () => {
       const run = inRanges({ parallelFrom: 1 });
       const result = await run;
       expect(result).toEqual({ ok: true, checked: M, from_seq: 1, to_seq: M, head_hash: rowAt(M).hash, first_bad_seq: null, reason: null });
@@ -316,7 +319,8 @@ if (BACKENDS.includes('sqlite')) {
       expect(ahead.ranges.jobs.length).toBeLessThanOrEqual(M / R + 4);
       expect(await agreed()).toEqual(await ahead);
       // … and a row forged there.
-      await t.db.run(`INSERT INTO audit_entries (${ENTRY_COLUMNS.join(', ')}) SELECT ${ENTRY_COLUMNS.map((c) => (c === 'seq' ? String(far) : c === 'id' ? "id || '-forged'" : c)).join(', ')} FROM audit_entries WHERE seq = ?`, [M]);
+      const columns = backend === 'postgres' ? [...ENTRY_COLUMNS, 'search'] : ENTRY_COLUMNS;
+      await t.db.run(`INSERT INTO audit_entries (${columns.join(', ')}) SELECT ${columns.map((c) => (c === 'seq' ? String(far) : c === 'id' ? "id || '-forged'" : c)).join(', ')} FROM audit_entries WHERE seq = ?`, [M]);
       expect(await agreed()).toMatchObject({ ok: false, checked: M, first_bad_seq: M + 1, reason: `seq ${M + 1} is missing (next stored is ${far})` });
     });
 
@@ -344,48 +348,204 @@ if (BACKENDS.includes('sqlite')) {
       expect(run.ranges.jobs[0]).toMatchObject({ afterSeq: 700, toSeq: 1_200 });
     });
 
-    describe('a retention purge racing the verification', () => {
-      // Each range is read after the state: a purge committed in between removes rows a range expected.
-      const purge = (count: number) => async (): Promise<void> => {
-        expect((await t.store.purgeBatch(Number.MAX_SAFE_INTEGER, count))?.removed).toBe(count);
-      };
-      const purgeBefore = (k: number, count: number) => async (job: number): Promise<void> => {
-        if (job === k) await purge(count)();
-      };
+    // SQLite reads each range in a transaction of its own: a purge can overtake the walk there.
+    if (backend === 'sqlite') {
+      describe('a retention purge racing the verification', () => {
+        // Each range is read after the state: a purge committed in between removes rows a range expected.
+        const purge = (count: number) => async (): Promise<void> => {
+          expect((await t.store.purgeBatch(Number.MAX_SAFE_INTEGER, count))?.removed).toBe(count);
+        };
+        const purgeBefore = (k: number, count: number) => async (job: number): Promise<void> => {
+          if (job === k) await purge(count)();
+        };
 
-      it('before any range is read: verified again from the new anchor, as a verification started after the purge', async () => {
-        const run = inRanges({ parallelFrom: 1 }, purgeBefore(1, 700));
-        expect(await run).toEqual({ ok: true, checked: M - 700, from_seq: 701, to_seq: M, head_hash: rowAt(M).hash, first_bad_seq: null, reason: null });
-        expect(await inOneThread()).toEqual(await run);
-      });
+        it('before any range is read: verified again from the new anchor, as a verification started after the purge', async () => {
+          const run = inRanges({ parallelFrom: 1 }, purgeBefore(1, 700));
+          expect(await run).toEqual({ ok: true, checked: M - 700, from_seq: 701, to_seq: M, head_hash: rowAt(M).hash, first_bad_seq: null, reason: null });
+          expect(await inOneThread()).toEqual(await run);
+        });
 
-      it('between two ranges, removing rows of the second: verified again from the new anchor', async () => {
-        const run = inRanges({ parallelFrom: 1 }, purgeBefore(3, 1_200));
-        expect(await run).toMatchObject({ ok: true, checked: M - 1_200, from_seq: 1_201 });
-        expect(run.ranges.jobs.slice(0, 3).map((j) => j.afterSeq)).toEqual([0, 500, 1_000]);
-      });
+        it('between two ranges, removing rows of the second: verified again from the new anchor', async () => {
+          const run = inRanges({ parallelFrom: 1 }, purgeBefore(3, 1_200));
+          expect(await run).toMatchObject({ ok: true, checked: M - 1_200, from_seq: 1_201 });
+          expect(run.ranges.jobs.slice(0, 3).map((j) => j.afterSeq)).toEqual([0, 500, 1_000]);
+        });
 
-      it('removing only rows already read: nothing to tell, the report is that of the state it started from', async () => {
-        const run = inRanges({ parallelFrom: 1 }, purgeBefore(3, 900));
-        expect(await run).toEqual({ ok: true, checked: M, from_seq: 1, to_seq: M, head_hash: rowAt(M).hash, first_bad_seq: null, reason: null });
-        expect(await t.store.chainState()).toMatchObject({ anchor: { seq: 900 } });
-      });
+        it('removing only rows already read: nothing to tell, the report is that of the state it started from', async () => {
+          const run = inRanges({ parallelFrom: 1 }, purgeBefore(3, 900));
+          expect(await run).toEqual({ ok: true, checked: M, from_seq: 1, to_seq: M, head_hash: rowAt(M).hash, first_bad_seq: null, reason: null });
+          expect(await t.store.chainState()).toMatchObject({ anchor: { seq: 900 } });
+        });
 
-      it('still reports tampering after the new anchor, from it', async () => {
-        await t.db.run("UPDATE audit_entries SET description = 'x' WHERE seq = 2000");
-        const run = inRanges({ parallelFrom: 1 }, purgeBefore(1, 700));
-        expect(await run).toEqual({ ok: false, checked: 1_299, from_seq: 701, to_seq: 1_999, head_hash: rowAt(1_999).hash, first_bad_seq: 2_000, reason: HASH_MISMATCH });
-        expect(await inOneThread()).toEqual(await run);
-      });
+        it('still reports tampering after the new anchor, from it', async () => {
+          await t.db.run("UPDATE audit_entries SET description = 'x' WHERE seq = 2000");
+          const run = inRanges({ parallelFrom: 1 }, purgeBefore(1, 700));
+          expect(await run).toEqual({ ok: false, checked: 1_299, from_seq: 701, to_seq: 1_999, head_hash: rowAt(1_999).hash, first_bad_seq: 2_000, reason: HASH_MISMATCH });
+          expect(await inOneThread()).toEqual(await run);
+        });
 
-      it('does not take a real gap above the new anchor for the purge', async () => {
-        await t.db.run('DELETE FROM audit_entries WHERE seq = 2000');
-        const before = await inOneThread();
-        expect(before).toMatchObject({ ok: false, checked: 1_999, from_seq: 1, first_bad_seq: 2_000, reason: 'seq 2000 is missing (next stored is 2001)' });
-        // The purge removes rows the walk had already read: the gap it then finds is the chain's own.
-        expect(await inRanges({ parallelFrom: 1 }, purgeBefore(3, 300))).toEqual(before);
+        it('does not take a real gap above the new anchor for the purge', async () => {
+          await t.db.run('DELETE FROM audit_entries WHERE seq = 2000');
+          const before = await inOneThread();
+          expect(before).toMatchObject({ ok: false, checked: 1_999, from_seq: 1, first_bad_seq: 2_000, reason: 'seq 2000 is missing (next stored is 2001)' });
+          // The purge removes rows the walk had already read: the gap it then finds is the chain's own.
+          expect(await inRanges({ parallelFrom: 1 }, purgeBefore(3, 300))).toEqual(before);
+        });
       });
-    });
+    }
+
+    // PostgreSQL: every range reads the snapshot the state was read in, exported to the workers.
+    if (backend === 'postgres') {
+      describe('one exported snapshot for the whole walk', () => {
+        type PgReader = Extract<RangeReader, { kind: 'postgres' }>;
+        const pgReader = (job: RangeJob): PgReader => job.reader as PgReader;
+        /** The range pool, with each job's PostgreSQL reader changed by `change`. */
+        const changed = (change: (reader: PgReader) => Partial<PgReader>): RangeChecker => ({
+          size: 2,
+          check: (job) => sharedRanges.check({ ...job, reader: { ...pgReader(job), ...change(pgReader(job)) } }),
+        });
+        const verifyWith = (ranges: RangeChecker): Promise<ChainVerification> => verifyStoredChain(t.store, { parallelFrom: 1, rangeSize: R, ranges });
+        const whole = (): ChainVerification => ({ ok: true, checked: M, from_seq: 1, to_seq: M, head_hash: rowAt(M).hash, first_bad_seq: null, reason: null });
+        /** Clients of the range workers connected now. */
+        const workerClients = async (): Promise<number> =>
+          Number((await t.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = 'trailmark verify range'"))?.n);
+        /** Waits (up to a second) until no range worker's client is connected; how many are then. */
+        const clientsGone = async (): Promise<number> => {
+          for (let i = 0; i < 50 && (await workerClients()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+          return workerClients();
+        };
+        /** A snapshot exported by a transaction on `url`, and how to end that transaction. */
+        async function exported(url: string): Promise<{ id: string; end(): Promise<void> }> {
+          const client = new pg.Client({ connectionString: url });
+          await client.connect();
+          await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+          const id = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
+          return { id, end: () => client.query('COMMIT').then(() => client.end()) };
+        }
+
+        it('reads every range in workers that import the one snapshot, in the store\'s schema', async () => {
+          const run = inRanges({ parallelFrom: 1 });
+          expect(await run).toEqual(whole());
+          expect(new Set(run.ranges.jobs.map((j) => pgReader(j).snapshot)).size).toBe(1);
+          expect(run.ranges.jobs[0]!.reader).toMatchObject({ kind: 'postgres', schema: expect.stringMatching(/^t_/), snapshot: expect.any(String) });
+        });
+
+        it('a purge committed during the walk changes nothing: the report is that of the state it started from', async () => {
+          // A cutoff inside the entries' month: rows are removed in a batch, no partition is dropped.
+          const cutoff = rowAt(M).ts + 1;
+          for (const [k, count] of [[1, 700], [3, 1_200], [3, 900]] as const) {
+            const run = inRanges({ parallelFrom: 1 }, async (job) => {
+              if (job === k) expect((await t.store.purgeBatch(cutoff, count))?.removed).toBe(count);
+            });
+            expect(await run, `${count} purged before range ${k}`).toEqual(whole());
+            expect(await t.store.chainState()).toMatchObject({ anchor: { seq: count } });
+            await replaceChain(t, rows);
+          }
+          // Tampering is still reported where it was, in the state the walk started from.
+          await t.db.run("UPDATE audit_entries SET description = 'x' WHERE seq = 2000");
+          const run = inRanges({ parallelFrom: 1 }, async (job) => {
+            if (job === 1) await t.store.purgeBatch(cutoff, 700);
+          });
+          expect(await run).toEqual({ ok: false, checked: 1_999, from_seq: 1, to_seq: 1_999, head_hash: rowAt(1_999).hash, first_bad_seq: 2_000, reason: HASH_MISMATCH });
+        });
+
+        it('an append or an edit committed during the walk changes nothing either', async () => {
+          const run = inRanges({ parallelFrom: 1 }, async (job) => {
+            if (job === 2) {
+              await t.recorder.recordBatch(Array.from({ length: 50 }, () => buildEvent('user.created')));
+              await t.db.run("UPDATE audit_entries SET description = 'x' WHERE seq = 2800");
+            }
+          });
+          expect(await run).toEqual(whole());
+          expect(await t.store.chainState()).toMatchObject({ head: { seq: M + 50 } });
+          // A verification started now sees both.
+          expect(await inRanges({ parallelFrom: 1 })).toMatchObject({ ok: false, first_bad_seq: 2_800, reason: HASH_MISMATCH });
+        });
+
+        it('rejects with a clear error when the snapshot is unknown, ended, or from another database', async () => {
+          await expect(verifyWith(changed(() => ({ snapshot: '00000003-0000FFFF-1' })))).rejects.toThrow(/range worker failed: .*could not import the verify snapshot on PostgreSQL: invalid snapshot identifier/);
+          const ended = await exported(TEST_PG_URL);
+          await ended.end();
+          await expect(verifyWith(changed(() => ({ snapshot: ended.id })))).rejects.toThrow(/could not import the verify snapshot on PostgreSQL: invalid snapshot identifier/);
+          const otherDb = new URL(TEST_PG_URL);
+          otherDb.pathname = '/postgres';
+          const foreign = await exported(otherDb.toString());
+          try {
+            await expect(verifyWith(changed(() => ({ snapshot: foreign.id })))).rejects.toThrow(/could not import the verify snapshot on PostgreSQL: cannot import a snapshot from a different database/);
+          } finally {
+            await foreign.end();
+          }
+          expect(await inRanges({ parallelFrom: 1 })).toEqual(whole());
+        });
+
+        it('rejects when the database cannot be reached or refuses the connection, never with the password in the error', async () => {
+          const withSecret = (host: string, db: string): string => {
+            const u = new URL(TEST_PG_URL);
+            u.host = host;
+            u.pathname = `/${db}`;
+            u.username = 'postgres';
+            u.password = 's3cr%40t-pw';
+            return u.toString();
+          };
+          const unreachable = await verifyWith(changed(() => ({ connectionString: withSecret('127.0.0.1:1', 'test') }))).catch((e: Error) => e);
+          expect(unreachable).toBeInstanceOf(Error);
+          expect((unreachable as Error).message).toMatch(/range worker failed: .*could not connect to PostgreSQL to read the verify snapshot: .*ECONNREFUSED/);
+          const noDb = await verifyWith(changed(() => ({ connectionString: withSecret(new URL(TEST_PG_URL).host, 'trailmark_no_such_db') }))).catch((e: Error) => e);
+          expect((noDb as Error).message).toMatch(/could not connect to PostgreSQL to read the verify snapshot: database "trailmark_no_such_db" does not exist/);
+          for (const err of [unreachable, noDb]) expect(String((err as Error).stack)).not.toMatch(/s3cr|t-pw/);
+        });
+
+        it('does not hang when a DDL lock waits behind the snapshot: the walk falls back to reading in this thread', async () => {
+          // The exporting transaction holds its read locks; a LOCK (as a partition created or
+          // dropped takes) queues behind them, and a worker's read queues behind that one.
+          const schema = (await t.db.get<{ s: string }>('SELECT current_schema() AS s'))!.s;
+          const locker = new pg.Client({ connectionString: TEST_PG_URL, options: `-c search_path=${schema}` });
+          await locker.connect();
+          let locked: Promise<unknown> | null = null;
+          try {
+            const run = inRanges({ parallelFrom: 1 }, async (k) => {
+              if (k !== 1) return;
+              const pid = (await locker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+              locked = locker.query('BEGIN; LOCK TABLE audit_entries IN ACCESS EXCLUSIVE MODE');
+              for (let i = 0; i < 100; i++) {
+                const waiting = await t.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE pid = ? AND wait_event_type = 'Lock'", [pid]);
+                if (Number(waiting?.n) === 1) break;
+                await new Promise((r) => setTimeout(r, 20));
+              }
+            });
+            const started = Date.now();
+            expect(await run).toEqual(whole());
+            // The worker's read waited out its lock timeout (2 s) before the walk fell back.
+            expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+            // The walk's snapshot is closed: the lock is granted.
+            await locked;
+          } finally {
+            await locker.query('ROLLBACK').catch(() => undefined);
+            await locker.end();
+          }
+        }, 20_000);
+
+        it('holds one client per worker during the walk and gives them back when it is over', async () => {
+          // Workers that would idle for a minute: the clients go because the walk is over.
+          // The shared pool's workers gave theirs back when the earlier walks ended.
+          expect(await clientsGone()).toBe(0);
+          const pool = new RangePool(2, undefined, 60_000);
+          let during = 0;
+          try {
+            const ranges = countingRanges(pool, async (k) => {
+              if (k === 4) during = await workerClients();
+            });
+            expect(await verifyStoredChain(t.store, { parallelFrom: 1, rangeSize: R, ranges })).toEqual(whole());
+            expect(during).toBeGreaterThanOrEqual(1);
+            expect(during).toBeLessThanOrEqual(2);
+            expect(await clientsGone()).toBe(0);
+            expect(pool.threads).toHaveLength(2);
+          } finally {
+            await pool.close();
+          }
+        });
+      });
+    }
 
     it('fails loudly, never with a result, when a range worker dies mid-way', async () => {
       const pool = new RangePool(1);
@@ -415,8 +575,10 @@ if (BACKENDS.includes('sqlite')) {
         await throwing.close();
         await answering.close();
       }
-      const gone: RangeChecker = { size: 2, check: (job) => sharedRanges.check({ ...job, path: `${job.path}.missing` }) };
-      await expect(verifyStoredChain(t.store, { parallelFrom: 1, rangeSize: R, ranges: gone })).rejects.toThrow(/range worker failed: .*(unable to open|SQLITE_CANTOPEN)/i);
+      if (backend === 'sqlite') {
+        const gone: RangeChecker = { size: 2, check: (job) => sharedRanges.check({ ...job, reader: { kind: 'sqlite', path: `${(job.reader as { path: string }).path}.missing` } }) };
+        await expect(verifyStoredChain(t.store, { parallelFrom: 1, rangeSize: R, ranges: gone })).rejects.toThrow(/range worker failed: .*(unable to open|SQLITE_CANTOPEN)/i);
+      }
     });
 
     it('is not failed by a range that fails after the break already found', async () => {

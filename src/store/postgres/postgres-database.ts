@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import Cursor from 'pg-cursor';
-import type { BatchTarget, GuardedBatchPlan, GuardedBatchResult, GuardedBatchWriter, ReadSnapshot, SqlDatabase, SqlExecutor, SqlParams, SqlStatement, SqlValue } from '../sql-database.js';
+import type { BatchTarget, GuardedBatchPlan, GuardedBatchResult, GuardedBatchWriter, ReadSnapshot, SharedSnapshot, SqlDatabase, SqlExecutor, SqlParams, SqlStatement, SqlValue } from '../sql-database.js';
 import { guardHolds, PendingBatch } from '../sql-database.js';
 import { APPEND_GATE_SHARED, postgresDialect } from './postgres-dialect.js';
 import { PostgresPartitions } from './postgres-partitions.js';
@@ -58,7 +58,8 @@ class PostgresExecutor implements SqlExecutor {
 /**
  * A pooled client in a REPEATABLE READ READ ONLY transaction: every statement sees the
  * snapshot its first one took. `stream` reads through a cursor (`pg-cursor`, array rows)
- * and asks for batch k+1 before handing out batch k.
+ * and asks for batch k+1 before handing out batch k. `share` exports the snapshot for other
+ * clients (verify's range workers), valid until `close`.
  */
 class PostgresSnapshot implements ReadSnapshot {
   private streaming = false;
@@ -66,8 +67,17 @@ class PostgresSnapshot implements ReadSnapshot {
   private broken = false;
   private readonly lost = (): void => void (this.broken = true);
 
-  constructor(private readonly client: PoolClient) {
+  constructor(
+    private readonly client: PoolClient,
+    private readonly connection: { readonly connectionString: string; readonly schema: string | null },
+  ) {
     client.on('error', this.lost);
+  }
+
+  async share(): Promise<SharedSnapshot> {
+    if (this.streaming) throw new Error('a snapshot is shared before it streams');
+    const res = await this.client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+    return { kind: 'postgres', ...this.connection, snapshot: res.rows[0]!.id };
   }
 
   async all<T>(sql: string, params: SqlParams = []): Promise<T[]> {
@@ -274,7 +284,11 @@ export class PostgresDatabase implements SqlDatabase {
 
   readonly partitions: PostgresPartitions;
 
-  private constructor(pool: pg.Pool, readonly schema: string | undefined) {
+  private constructor(
+    pool: pg.Pool,
+    readonly schema: string | undefined,
+    private readonly connectionString: string,
+  ) {
     this.pool = pool;
     this.partitions = new PostgresPartitions(this);
     this.executor = new PostgresExecutor(pool);
@@ -305,7 +319,7 @@ export class PostgresDatabase implements SqlDatabase {
     });
     // An idle client that loses its server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
-    const db = new PostgresDatabase(pool, schema);
+    const db = new PostgresDatabase(pool, schema, parsed.connectionString);
     await db.ping();
     return db;
   }
@@ -372,7 +386,7 @@ export class PostgresDatabase implements SqlDatabase {
       client.release(true);
       throw err;
     }
-    return new PostgresSnapshot(client);
+    return new PostgresSnapshot(client, { connectionString: this.connectionString, schema: this.schema ?? null });
   }
 
   /** Proves the server answers and accepts writes (not a read-only standby). */
