@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -59,5 +60,27 @@ describe('WAL checkpoints on their own thread (SQLite file)', () => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describe('closing a SQLite file database', () => {
+  it('lets a process with nothing else to do finish what follows close()', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tm-wal-'));
+    dirs.push(dir);
+    // A CLI command's shape: open, write, close, then report. The checkpoint thread is not
+    // referenced (an idle database must not hold a process open), so close() must hold the
+    // process itself until the thread has stopped.
+    const script = `
+      const { SqliteDatabase } = await import(${JSON.stringify(new URL('./sqlite-database.ts', import.meta.url).href)});
+      const db = new SqliteDatabase(${JSON.stringify(join(dir, 'cli.db'))});
+      await db.exec('CREATE TABLE t (x)');
+      await db.close();
+      console.log('reported after close');
+    `;
+    const file = join(dir, 'cli-shape.mts');
+    writeFileSync(file, script);
+    const out = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 30_000 });
+    expect(out.stderr).toBe('');
+    expect(out.stdout.trim()).toBe('reported after close');
   });
 });

@@ -67,6 +67,9 @@ export class WalCheckpointer {
   async close(): Promise<void> {
     if (this.stopped) return;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    // Referenced while it stops: an unreferenced thread is no reason for Node to wait, and a
+    // process with nothing else left would end here, before its own close had finished.
+    this.worker.ref();
     this.worker.postMessage('close');
     await exited;
   }
