@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import type { PooledReply } from '../lib/worker-pool.js';
+import { WorkerPool } from '../lib/worker-pool.js';
 
 /**
  * A batch of byte strings to hash: segment i is `bytes[ends[i-1] .. ends[i])` (from 0 for
@@ -69,62 +70,6 @@ parentPort.on('message', (job) => {
 });
 `;
 
-interface Job {
-  readonly resolve: (result: HashedBatch) => void;
-  readonly reject: (err: Error) => void;
-}
-
-class HashWorker {
-  readonly jobs = new Map<number, Job>();
-  private dead: Error | null = null;
-
-  constructor(
-    private readonly worker: Worker,
-    private readonly onDead: (w: HashWorker) => void,
-    private readonly onIdle: () => void,
-  ) {
-    worker.unref();
-    worker.on('message', (m: { id: number; digests?: ArrayBuffer; spare?: ArrayBuffer; error?: string }) => {
-      const job = this.jobs.get(m.id);
-      if (!job) return;
-      this.jobs.delete(m.id);
-      if (this.jobs.size === 0) {
-        worker.unref();
-        this.onIdle();
-      }
-      if (m.digests && m.spare) job.resolve({ digests: Buffer.from(m.digests), spare: m.spare });
-      else job.reject(new Error(`a hashing worker failed: ${m.error ?? 'no result'}`));
-    });
-    worker.on('error', (err) => this.die(new Error(`a hashing worker failed: ${err.message}`, { cause: err })));
-    worker.on('exit', (code) => this.die(new Error(`a hashing worker stopped (exit code ${code}) before it answered`)));
-  }
-
-  post(id: number, batch: HashBatch, job: Job): void {
-    if (this.dead) {
-      job.reject(this.dead);
-      return;
-    }
-    this.jobs.set(id, job);
-    this.worker.ref();
-    const bytes = movable(batch.bytes);
-    const ends = movable(batch.ends);
-    this.worker.postMessage({ id, bytes: bytes.buffer, offset: bytes.byteOffset, length: bytes.byteLength, ends: ends.buffer, endsOffset: ends.byteOffset, count: batch.ends.length }, [bytes.buffer, ends.buffer]);
-  }
-
-  terminate(): Promise<number> {
-    return this.worker.terminate();
-  }
-
-  private die(err: Error): void {
-    if (this.dead) return;
-    this.dead = err;
-    this.onDead(this);
-    for (const job of this.jobs.values()) job.reject(err);
-    this.jobs.clear();
-    this.worker.unref();
-  }
-}
-
 /**
  * A view whose whole ArrayBuffer may be moved to another thread: the view's own when it is
  * larger than Buffer's shared pool slab (small Buffers share that slab, which must never be
@@ -140,65 +85,44 @@ function movable(view: Uint8Array | Uint32Array): Uint8Array<ArrayBuffer> | Uint
 }
 
 /**
- * SHA-256 in `worker_threads`. Jobs go to the worker with the fewest outstanding. A worker
- * that throws or exits fails every job it holds (the caller must treat that as a failed
- * verification, never as a result) and is replaced on the next job. Idle workers do not keep
- * the process alive; a worker with work does.
+ * SHA-256 in `worker_threads` (a `WorkerPool`): jobs go to the worker with the fewest
+ * outstanding. A worker that throws or exits fails every job it holds (the caller must treat
+ * that as a failed verification, never as a result) and is replaced on the next job. Idle
+ * workers do not keep the process alive; a worker with work does.
  */
 export class HashPool implements BatchHasher {
-  private readonly workers: HashWorker[] = [];
-  private nextId = 1;
-  private idleTimer: NodeJS.Timeout | null = null;
+  private readonly pool: WorkerPool<HashedBatch>;
 
   constructor(
-    private readonly size: number,
-    private readonly source: string = WORKER_SOURCE,
+    readonly size: number,
+    source: string = WORKER_SOURCE,
     /** Workers stop after this long without work (their memory goes back to the system); the next job starts new ones. */
-    private readonly idleMs = 1_000,
-  ) {}
+    idleMs = 1_000,
+  ) {
+    this.pool = new WorkerPool(size, { name: 'hashing worker', source, result: hashedBatch }, idleMs);
+  }
 
   hash(batch: HashBatch): Promise<HashedBatch> {
-    if (this.idleTimer) {
-      clearTimeout(this.idleTimer);
-      this.idleTimer = null;
-    }
-    return new Promise<HashedBatch>((resolve, reject) => {
-      this.pick().post(this.nextId++, batch, { resolve, reject });
-    });
+    const bytes = movable(batch.bytes);
+    const ends = movable(batch.ends);
+    return this.pool.run({ bytes: bytes.buffer, offset: bytes.byteOffset, length: bytes.byteLength, ends: ends.buffer, endsOffset: ends.byteOffset, count: batch.ends.length }, [bytes.buffer, ends.buffer]);
   }
 
   /** Stops every worker; their outstanding jobs fail. */
-  async close(): Promise<void> {
-    await Promise.all(this.workers.splice(0).map((w) => w.terminate()));
+  close(): Promise<void> {
+    return this.pool.close();
   }
 
   /** The running workers (tests stop one to see a verification fail). */
-  get threads(): readonly { terminate(): Promise<number>; readonly jobs: ReadonlyMap<number, unknown> }[] {
-    return this.workers;
+  get threads(): WorkerPool<HashedBatch>['threads'] {
+    return this.pool.threads;
   }
+}
 
-  private pick(): HashWorker {
-    while (this.workers.length < this.size) {
-      this.workers.push(new HashWorker(new Worker(this.source, { eval: true }), (dead) => this.forget(dead), () => this.idled()));
-    }
-    let best = this.workers[0]!;
-    for (const w of this.workers) if (w.jobs.size < best.jobs.size) best = w;
-    return best;
-  }
-
-  private idled(): void {
-    if (this.idleTimer || this.workers.some((w) => w.jobs.size > 0)) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = null;
-      if (this.workers.every((w) => w.jobs.size === 0)) void this.close();
-    }, this.idleMs);
-    this.idleTimer.unref();
-  }
-
-  private forget(dead: HashWorker): void {
-    const i = this.workers.indexOf(dead);
-    if (i >= 0) this.workers.splice(i, 1);
-  }
+/** A hashing worker's reply: the digests and the buffer handed back for reuse. */
+function hashedBatch(reply: PooledReply): HashedBatch | undefined {
+  const { digests, spare } = reply as PooledReply & { digests?: ArrayBuffer; spare?: ArrayBuffer };
+  return digests && spare ? { digests: Buffer.from(digests), spare } : undefined;
 }
 
 let shared: HashPool | null = null;

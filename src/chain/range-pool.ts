@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { PooledReply } from '../lib/worker-pool.js';
+import { WorkerPool } from '../lib/worker-pool.js';
 import type { CheckedRun } from './chain-verifier.js';
 import { BAD_TIME, HASH_MISMATCH, PREV_HASH_MISMATCH } from './chain-verifier.js';
 
@@ -419,65 +420,6 @@ export function rangeCheckInThisThread(): {
   return new Function('hash', 'Buffer', `${RANGE_CHECK}\nreturn { checkRange, canonicalRow };`)(hash, Buffer) as ReturnType<typeof rangeCheckInThisThread>;
 }
 
-interface Job {
-  readonly resolve: (result: RangeResult) => void;
-  readonly reject: (err: Error) => void;
-}
-
-class RangeWorker {
-  readonly jobs = new Map<number, Job>();
-  private dead: Error | null = null;
-
-  constructor(
-    private readonly worker: Worker,
-    private readonly onDead: (w: RangeWorker) => void,
-    private readonly onIdle: () => void,
-  ) {
-    worker.unref();
-    worker.on('message', (m: { id: number; result?: RangeResult; error?: string; code?: string }) => {
-      const job = this.jobs.get(m.id);
-      if (!job) return;
-      this.jobs.delete(m.id);
-      if (this.jobs.size === 0) {
-        worker.unref();
-        this.onIdle();
-      }
-      if (m.result) job.resolve(m.result);
-      else job.reject(Object.assign(new Error(`a range worker failed: ${m.error ?? 'no result'}`), m.code === undefined ? {} : { code: m.code }));
-    });
-    worker.on('error', (err) => this.die(new Error(`a range worker failed: ${err.message}`, { cause: err })));
-    worker.on('exit', (code) => this.die(new Error(`a range worker stopped (exit code ${code}) before it answered`)));
-  }
-
-  post(id: number, job: RangeJob, waiter: Job): void {
-    if (this.dead) {
-      waiter.reject(this.dead);
-      return;
-    }
-    this.jobs.set(id, waiter);
-    this.worker.ref();
-    this.worker.postMessage({ id, ...job });
-  }
-
-  /** Asks the worker to end what it holds open for a PostgreSQL snapshot (after the jobs it has). */
-  release(snapshot: string): void {
-    if (!this.dead) this.worker.postMessage({ release: snapshot });
-  }
-
-  terminate(): Promise<number> {
-    return this.worker.terminate();
-  }
-
-  private die(err: Error): void {
-    if (this.dead) return;
-    this.dead = err;
-    this.onDead(this);
-    for (const job of this.jobs.values()) job.reject(err);
-    this.jobs.clear();
-    this.worker.unref();
-  }
-}
-
 /**
  * Worker threads that each read and check whole seq ranges of a stored chain (`RangeJob`):
  * a SQLite file, or a PostgreSQL snapshot. Jobs go to the worker with the fewest
@@ -486,68 +428,36 @@ class RangeWorker {
  * after `idleMs` without work (a PostgreSQL client a worker still held ends with it).
  */
 export class RangePool implements RangeChecker {
-  private readonly workers: RangeWorker[] = [];
-  private nextId = 1;
-  private idleTimer: NodeJS.Timeout | null = null;
-  /** The drivers, loaded in the worker by path (the worker's `require` does not resolve from this module). */
-  private readonly drivers = (() => {
-    const require = createRequire(import.meta.url);
-    return { driver: require.resolve('better-sqlite3'), pg: require.resolve('pg'), cursor: require.resolve('pg-cursor') };
-  })();
+  private readonly pool: WorkerPool<RangeResult>;
 
   constructor(
     readonly size: number,
-    private readonly source: string = WORKER_SOURCE,
-    private readonly idleMs = 1_000,
-  ) {}
-
-  check(job: RangeJob): Promise<RangeResult> {
-    if (this.idleTimer) {
-      clearTimeout(this.idleTimer);
-      this.idleTimer = null;
-    }
-    return new Promise<RangeResult>((resolve, reject) => {
-      this.pick().post(this.nextId++, job, { resolve, reject });
-    });
+    source: string = WORKER_SOURCE,
+    idleMs = 1_000,
+  ) {
+    // The drivers are loaded in the worker by path (the worker's `require` does not resolve from this module).
+    const require = createRequire(import.meta.url);
+    const drivers = { driver: require.resolve('better-sqlite3'), pg: require.resolve('pg'), cursor: require.resolve('pg-cursor') };
+    this.pool = new WorkerPool(size, { name: 'range worker', source, workerData: drivers, result: (m) => (m as PooledReply & { result?: RangeResult }).result }, idleMs);
   }
 
+  check(job: RangeJob): Promise<RangeResult> {
+    return this.pool.run(job);
+  }
+
+  /** Asks every worker to end what it holds open for a PostgreSQL snapshot (after the jobs it has). */
   release(reader: RangeReader): void {
-    if (reader.kind !== 'postgres') return;
-    for (const w of this.workers) w.release(reader.snapshot);
+    if (reader.kind === 'postgres') this.pool.tellAll({ release: reader.snapshot });
   }
 
   /** Stops every worker; their outstanding jobs fail. */
-  async close(): Promise<void> {
-    await Promise.all(this.workers.splice(0).map((w) => w.terminate()));
+  close(): Promise<void> {
+    return this.pool.close();
   }
 
   /** The running workers (tests stop one to see a verification fail). */
-  get threads(): readonly { terminate(): Promise<number>; readonly jobs: ReadonlyMap<number, unknown> }[] {
-    return this.workers;
-  }
-
-  private pick(): RangeWorker {
-    while (this.workers.length < this.size) {
-      const worker = new Worker(this.source, { eval: true, workerData: this.drivers });
-      this.workers.push(new RangeWorker(worker, (dead) => this.forget(dead), () => this.idled()));
-    }
-    let best = this.workers[0]!;
-    for (const w of this.workers) if (w.jobs.size < best.jobs.size) best = w;
-    return best;
-  }
-
-  private idled(): void {
-    if (this.idleTimer || this.workers.some((w) => w.jobs.size > 0)) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = null;
-      if (this.workers.every((w) => w.jobs.size === 0)) void this.close();
-    }, this.idleMs);
-    this.idleTimer.unref();
-  }
-
-  private forget(dead: RangeWorker): void {
-    const i = this.workers.indexOf(dead);
-    if (i >= 0) this.workers.splice(i, 1);
+  get threads(): WorkerPool<RangeResult>['threads'] {
+    return this.pool.threads;
   }
 }
 
