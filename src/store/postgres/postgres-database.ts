@@ -181,17 +181,19 @@ class PostgresBatch implements BatchTarget {
 
   static async begin(pool: pg.Pool, plan: GuardedBatchPlan): Promise<PostgresBatch> {
     const client = await pool.connect();
+    // Heard from the moment it is checked out: a connection lost while the BEGIN is under way
+    // emits 'error' on the client, and unheard that ends the process.
+    const batch = new PostgresBatch(pool, client, plan);
     const claim = plan.order ? `; SELECT pg_advisory_xact_lock(${BATCH_ORDER_LOCK}, ${plan.order.claim | 0})` : '';
     try {
       // Through the append gate first (shared: batches pass together; a locked append waits
       // for them and holds them back while it runs), then the order claim.
       await client.query(`BEGIN; SET LOCAL lock_timeout = '${BATCH_LOCK_TIMEOUT}'; ${APPEND_GATE_SHARED}${claim}`);
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release(true);
+      await batch.end('ROLLBACK').catch(() => undefined);
       throw err;
     }
-    return new PostgresBatch(pool, client, plan);
+    return batch;
   }
 
   /** Runs after every statement sent before it; resolves with its result, or undefined once a statement has failed. */
@@ -299,6 +301,8 @@ export class PostgresDatabase implements SqlDatabase {
     const schema = options.schema ?? parsed.schema;
     if (schema) {
       const admin = new pg.Client({ connectionString: parsed.connectionString });
+      // A lost connection rejects the query below; unheard, its 'error' event would end the process.
+      admin.on('error', () => undefined);
       await admin.connect();
       try {
         await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
@@ -380,11 +384,17 @@ export class PostgresDatabase implements SqlDatabase {
   /** A read-only snapshot on a pooled client of its own (see `PostgresSnapshot`). */
   async snapshot(): Promise<ReadSnapshot> {
     const client = await this.pool.connect();
+    // Heard while the BEGIN is under way (the snapshot listens from then on): an unheard
+    // 'error' on a checked-out client ends the process.
+    const lost = (): void => undefined;
+    client.on('error', lost);
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     } catch (err) {
       client.release(true);
       throw err;
+    } finally {
+      client.off('error', lost);
     }
     return new PostgresSnapshot(client, { connectionString: this.connectionString, schema: this.schema ?? null });
   }
