@@ -231,7 +231,6 @@ export class ChainWriter {
           group.forEach((item, i) => item.resolve(prepared.storedPerItem[i]!));
           return;
         }
-        if (process.env.TM_DEBUG_MISS) (await import("node:fs")).appendFileSync("/tmp/miss.log", `guard miss ${JSON.stringify(result)} expected ${head.seq}\n`);
         // Someone else's entries sit where these were to go: start again from the real head.
         // If that was another process or node, take turns under the lock for a while.
         this.linkAfter = undefined;

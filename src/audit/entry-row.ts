@@ -57,6 +57,10 @@ export function entrySearchTerms(e: StoredEntry): string[] {
  */
 export function entryInsertStatements(dialect: Dialect, rows: readonly StoredEntry[]): Array<[string, SqlParams]> {
   const vector = dialect.searchVector;
-  const values = vector ? rows.map((e) => [...entryToParams(e), vector(entrySearchTerms(e))]) : rows.map(entryToParams);
+  const values = rows.map((e) => {
+    const row = entryToParams(e);
+    if (vector) row.push(vector(entrySearchTerms(e)));
+    return row;
+  });
   return dialect.insertRows('audit_entries', insertColumnTypes(vector !== null), values);
 }
