@@ -61,9 +61,12 @@ try {
     const body = Number(a ?? 1);
     const clients = Number(b ?? 64);
     const t0 = mark() + ctx.mode.ingestWarmupMs * 1000;
+    const threads0 = threadCpuMs(server.pid);
+    const wall0 = performance.now();
     const load = await postLoad(ctx, server.url, creds.token, buildBodies(new EventGenerator(3), body), body, clients);
     window = [t0, mark()];
     console.log(`${values.scenario}: ${Math.round(load.units / load.seconds)} events/s, ${load.errors} errors`);
+    printThreadCores(threads0, threadCpuMs(server.pid), performance.now() - wall0);
     // Group commits over the whole run (warm-up included), from the server's own metrics.
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const metric = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
@@ -124,4 +127,27 @@ try {
 } finally {
   await db.drop();
   rmSync(runDir, { recursive: true, force: true });
+}
+
+/** User + system CPU (ms) of each thread of a process, by thread id, with the thread's name. */
+function threadCpuMs(pid: number): Map<string, { name: string; ms: number }> {
+  const out = new Map<string, { name: string; ms: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      out.set(tid, { name, ms: ((Number(fields[11]) + Number(fields[12])) / 100) * 1000 });
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/** Cores each thread of the server used during the load (threads under 0.01 cores left out). */
+function printThreadCores(before: Map<string, { name: string; ms: number }>, after: Map<string, { name: string; ms: number }>, wallMs: number): void {
+  const rows = [...after].map(([tid, t]) => ({ tid, name: t.name, cores: (t.ms - (before.get(tid)?.ms ?? 0)) / wallMs })).filter((r) => r.cores >= 0.01);
+  rows.sort((a, b) => b.cores - a.cores);
+  console.log(`server threads (cores over the load, warm-up included): ${rows.map((r) => `${r.name}[${r.tid}] ${r.cores.toFixed(2)}`).join(', ')}`);
 }

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { freshDatabase } from '../lib/backend.js';
 import type { BackendContext } from '../lib/context.js';
 import { EventGenerator } from '../lib/events.js';
-import { HttpClient } from '../lib/http-client.js';
 import type { LoadResult } from '../lib/load.js';
 import { closedLoop } from '../lib/load.js';
+import { encodeRequest, RawHttpConnection } from '../lib/raw-http.js';
 import { RawInserter } from '../lib/raw-insert.js';
 import type { BenchResult, Target } from '../lib/result.js';
 import { result, round } from '../lib/result.js';
@@ -27,22 +27,29 @@ export function buildBodies(gen: EventGenerator, perBody: number): Buffer[] {
   );
 }
 
-/** `clients` callers posting `bodies` in a closed loop for the mode's duration. */
+/**
+ * `clients` callers posting `bodies` in a closed loop for the mode's duration, each on a
+ * keep-alive connection of its own. The requests are encoded once, and the client reads only
+ * the status and body of each response (`RawHttpConnection`): the load generator shares the
+ * machine's cores with the server, and what it spends is taken from the server.
+ */
 export async function postLoad(ctx: BackendContext, serverUrl: string, token: string, bodies: readonly Buffer[], perBody: number, clients: number): Promise<LoadResult> {
-  const client = new HttpClient(serverUrl, clients);
+  const url = new URL(serverUrl);
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const requests = bodies.map((body) => encodeRequest('POST', url, '/api/audit/events', headers, body));
+  const connections = Array.from({ length: clients }, () => new RawHttpConnection(url));
   try {
     return await closedLoop({
       clients,
       warmupMs: ctx.mode.ingestWarmupMs,
       durationMs: ctx.mode.ingestDurationMs,
-      fire: async (_c, n) => {
-        const res = await client.request('/api/audit/events', { method: 'POST', headers, body: bodies[n % bodies.length]! });
+      fire: async (c, n) => {
+        const res = await connections[c]!.send(requests[n % requests.length]!);
         return res.status === 201 ? { ok: true, units: perBody } : { ok: false, units: 0, error: `${res.status} ${res.body.toString().slice(0, 200)}` };
       },
     });
   } finally {
-    client.close();
+    for (const c of connections) c.close();
   }
 }
 

@@ -228,7 +228,11 @@ export class ChainWriter {
         const result = await batch.commit(prepared.last, [MOVE_HEAD_SQL, [prepared.tail.seq, prepared.tail.hash, prepared.tail.ts]]);
         if (result.applied) {
           this.onGroupCommitted?.(total);
-          group.forEach((item, i) => item.resolve(prepared.storedPerItem[i]!));
+          // The callers are answered on the next turn of the event loop. The drain goes on in
+          // this turn's microtasks, so the next group goes to the database before the answers
+          // are written, rather than after (measured on SQLite: the writer thread was idle for
+          // about a fifth of the time while it waited for the answers of 20–30 appends).
+          setImmediate(() => group.forEach((item, i) => item.resolve(prepared.storedPerItem[i]!)));
           return;
         }
         // Someone else's entries sit where these were to go: start again from the real head.

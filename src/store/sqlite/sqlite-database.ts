@@ -10,6 +10,13 @@ import type { SqliteWriter } from './sqlite-writer.js';
 import { ConnectionStatements, InlineWriter, WorkerWriter, WRITE_PRAGMAS } from './sqlite-writer.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
+/**
+ * Log pages after which a commit of the writer finishes the checkpoint itself (SQLite's
+ * `wal_autocheckpoint`), so that the log can start over (see the constructor): 64 MB with
+ * 4 KB pages.
+ */
+export const WAL_RESTART_PAGES = 16_000;
+
 /** Opens a connection on this thread with the pragmas every Trailmark connection needs. */
 export function openSqliteConnection(path: string, readonly = false): Connection {
   if (path !== ':memory:' && !readonly) mkdirSync(dirname(path), { recursive: true });
@@ -150,7 +157,11 @@ export class SqliteDatabase implements SqlDatabase {
   /** The file, absolute (undefined in memory): verify's range workers open it read-only. */
   readonly file: string | undefined;
 
-  constructor(readonly path: string) {
+  /** `walRestartPages`: see WAL_RESTART_PAGES (smaller in tests). */
+  constructor(
+    readonly path: string,
+    options: { readonly walRestartPages?: number } = {},
+  ) {
     this.file = path === ':memory:' ? undefined : resolve(path);
     if (path === ':memory:') {
       const statements = new ConnectionStatements(openSqliteConnection(path));
@@ -160,8 +171,16 @@ export class SqliteDatabase implements SqlDatabase {
     } else {
       // Opened here first so the file exists in WAL mode before the reader and writer share it.
       this.reader = openSqliteConnection(path);
-      // Checkpoints run on a thread of their own, not inside commits (see WalCheckpointer).
-      this.writer = new WorkerWriter(path, ['wal_autocheckpoint = 0']);
+      // Checkpoints run on a thread of their own (see WalCheckpointer). That thread alone
+      // never lets the log start over: the log restarts from its beginning only when a
+      // transaction begins with all of it copied into the database, and with a commit every
+      // few milliseconds a pass from another thread never ends on the newest frame. Left so,
+      // the log grows for as long as appends keep coming (3.5 GB behind a 150 MB database after
+      // 30 s of ingest), and every read and commit slows down with it. So the writer keeps
+      // SQLite's automatic checkpoint, at a bound well above SQLite's 1,000 pages: the commit
+      // that passes it copies only what the thread has not copied yet, the next transaction
+      // starts the log over, and hot pages are copied less often than with small bounds.
+      this.writer = new WorkerWriter(path, [`wal_autocheckpoint = ${options.walRestartPages ?? WAL_RESTART_PAGES}`]);
       this.checkpointer = new WalCheckpointer(path, (error) => {
         if (this.closed) return;
         // Without the thread the writer checkpoints in its commits again, as SQLite does by default.
@@ -203,20 +222,33 @@ export class SqliteDatabase implements SqlDatabase {
     });
   }
 
-  /** The batch holds the writer's lock from the moment it begins until its commit or abort has ended. */
+  /**
+   * The batch holds the writer's lock from the moment it begins until its commit or abort has
+   * been handed to the writer, not until it has ended: the writer runs what it is handed in
+   * order, one operation at a time, so whatever takes the lock next runs after that commit
+   * (or rollback) on the writer. The next batch is then waiting on the writer when this one
+   * commits, instead of being handed over only once the request thread has seen the commit.
+   */
   openBatch(plan: GuardedBatchPlan): GuardedBatchWriter {
     const pending = new PendingBatch();
     pending.queued = this.lock.busy;
     void this.lock.run(async () => {
       const target = this.writer.beginBatch(plan);
-      let ended!: () => void;
-      const done = new Promise<void>((resolve) => (ended = resolve));
+      let handedOver!: () => void;
+      const released = new Promise<void>((resolve) => (handedOver = resolve));
+      const last = <T>(end: () => Promise<T>): Promise<T> => {
+        try {
+          return end();
+        } finally {
+          handedOver();
+        }
+      };
       pending.attach({
         write: (statements) => target.write(statements),
-        commit: (statements, final) => target.commit(statements, final).finally(ended),
-        abort: () => target.abort().finally(ended),
+        commit: (statements, final) => last(() => target.commit(statements, final)),
+        abort: () => last(() => target.abort()),
       });
-      await done;
+      await released;
     });
     return pending;
   }

@@ -37,8 +37,10 @@ export interface SqliteWriter {
   rollbackIfOpen(): Promise<void>;
   /**
    * BEGIN IMMEDIATE and check the guard; the statements written run as they arrive, and
-   * `commit` writes the final statement and COMMITs (or reports the guard row found). The
-   * caller holds the lock until the batch has ended.
+   * `commit` writes the final statement and COMMITs (or reports the guard row found). Every
+   * call hands its work to the writer before it returns (a returned promise only waits for
+   * the outcome), and the writer runs work in the order it was handed over: the caller holds
+   * the lock from the begin until it has called `commit` or `abort`.
    */
   beginBatch(plan: GuardedBatchPlan): BatchTarget;
   close(): Promise<void>;

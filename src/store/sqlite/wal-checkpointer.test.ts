@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteDatabase } from './sqlite-database.js';
+import { SqliteDatabase, WAL_RESTART_PAGES } from './sqlite-database.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -37,8 +37,10 @@ describe('WAL checkpoints on their own thread (SQLite file)', () => {
   it('leaves checkpoints out of commits and copies the log into the database file on its own', async () => {
     const { db, path } = await filled();
     try {
-      // The writer connection does not checkpoint in its commits…
-      expect(await db.transaction((tx) => tx.get<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint'))).toEqual({ wal_autocheckpoint: 0 });
+      // The writer connection checkpoints in its commits only past a bound far above the
+      // 4 MB written here…
+      expect(await db.transaction((tx) => tx.get<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint'))).toEqual({ wal_autocheckpoint: WAL_RESTART_PAGES });
+      expect(WAL_RESTART_PAGES * 4096).toBeGreaterThan(16_000_000);
       // …and yet the log is copied into the database file (which only a checkpoint writes;
       // the 4 MB of rows went to the log first), by the checkpoint thread.
       await until(() => statSync(path).size > 4_000_000);
@@ -57,6 +59,34 @@ describe('WAL checkpoints on their own thread (SQLite file)', () => {
       expect(db.checkpointFailure).toMatch(/exit code 1/);
       const setting = async (): Promise<number> => (await db.transaction((tx) => tx.get<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint')))!.wal_autocheckpoint;
       expect(await setting()).toBe(1_000);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('the write-ahead log under appends that never pause', () => {
+  it('starts over once past its bound instead of growing with every commit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tm-wal-'));
+    dirs.push(dir);
+    const path = join(dir, 'trail.db');
+    // A bound of 300 pages (1.2 MB), and 24 MB written by back-to-back transactions of about
+    // 25 pages each: the checkpoint thread alone never sees the whole log copied at the start
+    // of a transaction, so without the writer's own checkpoint the log would hold it all.
+    const db = new SqliteDatabase(path, { walRestartPages: 300 });
+    try {
+      await db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+      const rows = 50;
+      const insert = `INSERT INTO t (body) VALUES ${Array.from({ length: rows }, () => '(?)').join(', ')}`;
+      let largest = 0;
+      for (let i = 0; i < 240; i++) {
+        await db.transaction(async (tx) => {
+          await tx.run(insert, Array.from({ length: rows }, (_, j) => `${i}-${j}-${'x'.repeat(2_000)}`));
+        });
+        largest = Math.max(largest, statSync(`${path}-wal`).size);
+      }
+      expect(largest).toBeLessThan(3_000_000);
+      expect(await db.get<{ n: number }>('SELECT count(*) AS n FROM t')).toEqual({ n: 240 * rows });
     } finally {
       await db.close();
     }
