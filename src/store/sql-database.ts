@@ -255,8 +255,3 @@ export async function withSavepoint<T>(tx: SqlExecutor, fn: () => Promise<T>): P
     throw err;
   }
 }
-
-/** Whether a guard row holds every expected value. */
-export function guardHolds(row: Record<string, SqlValue> | undefined, expect: Readonly<Record<string, SqlValue>>): boolean {
-  return row !== undefined && Object.entries(expect).every(([k, v]) => row[k] === v);
-}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresDatabase, inlineParams } from '../../src/store/postgres/postgres-database.js';
+import { PostgresDatabase, guardCheckSql, inlineParams } from '../../src/store/postgres/postgres-database.js';
 import { postgresDialect } from '../../src/store/postgres/postgres-dialect.js';
 import type { SqlValue } from '../../src/store/sql-database.js';
 import { freshDatabaseUrl } from '../support/backends.js';
@@ -47,5 +47,22 @@ describe('values written into SQL text by Trailmark (PostgreSQL)', () => {
     expect(() => inlineParams('SELECT ?, ?', [1])).toThrow();
     expect(() => inlineParams('SELECT ?', [1, 2])).toThrow(/2 values for 1 placeholders/);
     expect(() => inlineParams('SELECT ?', [Number.NaN])).toThrow();
+  });
+
+  it('a batch guard check lets the rest of its text run only when the row holds the expected values (property)', async () => {
+    await db.exec('CREATE TABLE IF NOT EXISTS guard_rows (id INT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)');
+    await fc.assert(
+      fc.asyncProperty(fc.maxSafeInteger(), text, fc.boolean(), fc.boolean(), async (seq, hash, sameSeq, sameHash) => {
+        await db.exec('DELETE FROM guard_rows; DELETE FROM literal_rows');
+        await db.run('INSERT INTO guard_rows (id, seq, hash) VALUES (1, ?, ?)', [seq, hash]);
+        const guard = { sql: 'SELECT seq, hash FROM guard_rows WHERE id = ?', params: [1], expect: { seq: sameSeq ? seq : seq - 1, hash: sameHash ? hash : `${hash}x` } };
+        const run = db.transaction((tx) => tx.exec(`${guardCheckSql(guard)}; INSERT INTO literal_rows (n, a) VALUES (1, 'after the guard')`));
+        if (sameSeq && sameHash) await run;
+        else await expect(run).rejects.toMatchObject({ code: 'TMG01' });
+        expect((await db.all('SELECT n FROM literal_rows')).length).toBe(sameSeq && sameHash ? 1 : 0);
+      }),
+      { numRuns: 60 },
+    );
+    expect(() => guardCheckSql({ sql: 'SELECT ? AS hash', params: ['$guard$'], expect: {} })).toThrow(/\$guard\$/);
   });
 });

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import Cursor from 'pg-cursor';
 import type { BatchTarget, GuardedBatchPlan, GuardedBatchResult, GuardedBatchWriter, ReadSnapshot, SharedSnapshot, SqlDatabase, SqlExecutor, SqlParams, SqlStatement, SqlValue } from '../sql-database.js';
-import { guardHolds, PendingBatch } from '../sql-database.js';
+import { PendingBatch } from '../sql-database.js';
 import { APPEND_GATE_SHARED, postgresDialect } from './postgres-dialect.js';
 import { PostgresPartitions } from './postgres-partitions.js';
 
@@ -142,14 +142,24 @@ export function inlineParams(sql: string, params: SqlParams): string {
   return text;
 }
 
-/** The result of the last statement of a simple-protocol text (the driver gives an array for several). */
-const lastResult = <R extends QueryResultRow>(res: pg.QueryResult<R> | Array<pg.QueryResult<R>>): pg.QueryResult<R> =>
-  Array.isArray(res) ? res[res.length - 1]! : res;
-
 /** Advisory-lock class of the batches' order claims (the key is the claimed seq's low 32 bits). */
 const BATCH_ORDER_LOCK = 7240310;
 /** Longest any lock wait of a batch lasts before the batch gives up and its writer retries. */
 const BATCH_LOCK_TIMEOUT = '5s';
+/** The SQLSTATE a batch's commit raises when its guard row is not as expected (class TM: Trailmark's own). */
+const GUARD_MISSED = 'TMG01';
+
+/**
+ * A statement that locks the guard row (FOR UPDATE) and raises GUARD_MISSED unless it holds
+ * the expected values, so that the rest of the text it is sent with (the final statement
+ * and COMMIT) runs only when the guard holds, with no round trip in between.
+ */
+export function guardCheckSql(guard: GuardedBatchPlan['guard']): string {
+  const conditions = Object.entries(guard.expect).map(([column, value]) => `g.${pg.escapeIdentifier(column)} = ${inlineParams('?', [value])}`);
+  const body = `PERFORM 1 FROM (${inlineParams(guard.sql, guard.params)} FOR UPDATE) g WHERE ${conditions.join(' AND ') || 'true'}; IF NOT FOUND THEN RAISE EXCEPTION 'the guard row is not as expected' USING ERRCODE = '${GUARD_MISSED}'; END IF;`;
+  if (body.includes('$guard$')) throw new Error('guardCheckSql: the guard text may not contain $guard$');
+  return `DO $guard$ BEGIN ${body} END $guard$`;
+}
 
 
 /**
@@ -209,31 +219,29 @@ class PostgresBatch implements BatchTarget {
   }
 
   /**
-   * Two round trips: the turn (waiting for the batch this one follows) and the guard row locked
-   * and read in one; then the final statement and COMMIT in one. Both are simple-protocol
-   * texts with their few values written in as literals (`inlineParams`), so each goes in one
-   * message; a failing statement stops the rest of its text, and the batch rolls back.
+   * One round trip: the turn (waiting for the batch this one follows), the guard row locked
+   * and checked (`guardCheckSql`), the final statement and COMMIT, in one simple-protocol
+   * text with its few values written in as literals (`inlineParams`). A failing statement
+   * stops the rest of the text, and the batch rolls back. The chain head is therefore locked
+   * only while PostgreSQL runs that text: with a round trip in between, each commit held it
+   * (and every batch queued behind) until the busy request thread read the guard row.
    */
   async commit(statements: readonly SqlStatement[], final: SqlStatement): Promise<GuardedBatchResult> {
     this.write(statements);
+    const { guard, order } = this.plan;
     try {
-      const { guard, order } = this.plan;
       const turn = order ? `SELECT pg_advisory_xact_lock_shared(${BATCH_ORDER_LOCK}, ${order.after | 0}); ` : '';
-      const results = await this.send<Record<string, SqlValue>>(`${turn}${inlineParams(guard.sql, guard.params)} FOR UPDATE`);
+      await this.send(`${turn}${guardCheckSql(guard)}; ${inlineParams(final[0], final[1])}; COMMIT`);
       if (this.failure) throw this.failure;
-      const found = lastResult(results!).rows[0];
-      if (!guardHolds(found, guard.expect)) {
-        await this.end('ROLLBACK');
-        return { applied: false, found };
-      }
-      await this.end(`${inlineParams(final[0], final[1])}; COMMIT`);
+      this.release(false);
       return { applied: true };
     } catch (err) {
       await this.end('ROLLBACK').catch(() => undefined);
-      if (!postgresDialect.isConflict(err)) throw err;
-      // Another writer's rows sit where these were to go, or a lock wait was cut: report the
-      // guard row as it is now, and the writer relinks after it.
-      const found = (await this.pool.query<Record<string, SqlValue>>(toPg(this.plan.guard.sql), this.plan.guard.params as unknown[])).rows[0];
+      if ((err as { code?: unknown }).code !== GUARD_MISSED && !postgresDialect.isConflict(err)) throw err;
+      // The guard row was not as expected, another writer's rows sit where these were to go,
+      // or a lock wait was cut: report the guard row as it is now, and the writer relinks
+      // after it.
+      const found = (await this.pool.query<Record<string, SqlValue>>(toPg(guard.sql), guard.params as unknown[])).rows[0];
       return { applied: false, found };
     }
   }
@@ -243,10 +251,9 @@ class PostgresBatch implements BatchTarget {
     await this.end('ROLLBACK');
   }
 
-  /** Ends the transaction with `statement` (a text ending in COMMIT, or ROLLBACK) and gives the client back. */
+  /** Ends the transaction with `statement` (ROLLBACK) and gives the client back. */
   private async end(statement: string): Promise<void> {
     if (this.ended) return;
-    this.ended = true;
     let broken = false;
     try {
       await this.client.query(statement);
@@ -254,9 +261,16 @@ class PostgresBatch implements BatchTarget {
       broken = true;
       throw err;
     } finally {
-      this.client.off('error', this.lost);
-      this.client.release(broken);
+      this.release(broken);
     }
+  }
+
+  /** Gives the client back to the pool (closing it when `broken`); the batch has ended. */
+  private release(broken: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.client.off('error', this.lost);
+    this.client.release(broken);
   }
 }
 
