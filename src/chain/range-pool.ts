@@ -4,6 +4,7 @@ import type { PooledReply } from '../lib/worker-pool.js';
 import { WorkerPool } from '../lib/worker-pool.js';
 import type { CheckedRun } from './chain-verifier.js';
 import { BAD_TIME, HASH_MISMATCH, PREV_HASH_MISMATCH } from './chain-verifier.js';
+import { ISO_TIME_FORMATTER_SOURCE } from './iso-time.js';
 
 /**
  * Where a range worker reads the chain's rows, on a connection of its own: a SQLite database
@@ -72,38 +73,17 @@ export interface RangeChecker {
  * `RangeCheck` (fed chunks of rows in ascending seq, with `signed` a list of (seq, hash)), and
  * `checkRange(chunks, signed)` over an iterable of chunks.
  *
- * It mirrors, and must stay equal to: `IsoTimeFormatter` (iso-time.ts), `canonicalTuple` and
- * its `ts` cache (entry-hash.ts), the byte layout of `encodeBatch` (verify-stored-chain.ts:
- * `prev_hash` written as hex, stopping at the first byte that is not hex, then the canonical
- * text as UTF-8), `isTime` and the checks of `ChainVerifier.check`, in the same order. From
+ * It splices in `IsoTimeFormatter` as text (iso-time.ts), and mirrors, and must stay equal
+ * to: `canonicalTuple` and its `ts` cache (entry-hash.ts), the byte layout of `encodeBatch`
+ * (verify-stored-chain.ts: `prev_hash` written as hex, stopping at the first byte that is not
+ * hex, then the canonical text as UTF-8), `isTime` and the checks of `ChainVerifier.check`, in
+ * the same order. From
  * the second row of a range on, each row is checked against the row before it; the first
  * row's seq and `prev_hash` are left to `ChainVerifier.pushRun`. Tests hold it equal to the
  * TypeScript (`canonicalTuple`, and `ChainVerifier` over random and tampered chains).
  */
 const RANGE_CHECK = `
-const DAY_MS = 86400000;
-const TWO = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
-const THREE = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-class IsoTimeFormatter {
-  constructor() { this.day = NaN; this.dayPrefix = ''; }
-  format(ms) {
-    if (!Number.isSafeInteger(ms)) return new Date(ms).toISOString();
-    const day = Math.floor(ms / DAY_MS);
-    if (day !== this.day) {
-      const text = new Date(day * DAY_MS).toISOString();
-      if (text.length !== 24) return new Date(ms).toISOString();
-      this.day = day;
-      this.dayPrefix = text.slice(0, 11);
-    }
-    let rest = ms - day * DAY_MS;
-    const h = Math.floor(rest / 3600000);
-    rest -= h * 3600000;
-    const m = Math.floor(rest / 60000);
-    rest -= m * 60000;
-    const s = Math.floor(rest / 1000);
-    return this.dayPrefix + TWO[h] + ':' + TWO[m] + ':' + TWO[s] + '.' + THREE[rest - s * 1000] + 'Z';
-  }
-}
+${ISO_TIME_FORMATTER_SOURCE}
 const q = JSON.stringify;
 const orNull = (v) => (v === null ? 'null' : q(v));
 const tsFormat = new IsoTimeFormatter();
