@@ -124,6 +124,14 @@ try {
   mkdirSync(resolve(ROOT, 'bench', 'profiles'), { recursive: true });
   copyFileSync(file, keep);
   console.log(`profile kept as ${keep}`);
+  // Worker threads (SQLite writer, range and hashing workers…) write profiles of their own.
+  const threads = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile') && !f.endsWith('.0.001.cpuprofile'));
+  for (const f of threads) {
+    const thread = /\.(\d+)\.\d+\.cpuprofile$/.exec(f)?.[1] ?? f;
+    const to = keep.replace(/\.cpuprofile$/, `-thread-${thread}.cpuprofile`);
+    copyFileSync(join(profileDir, f), to);
+    console.log(`worker thread ${thread}'s profile kept as ${to} (npx tsx bench/profile-top.ts FILE)`);
+  }
 } finally {
   await db.drop();
   rmSync(runDir, { recursive: true, force: true });
