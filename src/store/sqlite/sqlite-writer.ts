@@ -279,7 +279,7 @@ export class WorkerWriter implements SqliteWriter {
   private nextId = 1;
   private stopped: Error | null = null;
 
-  /** `extraPragmas` run after WRITE_PRAGMAS (e.g. `wal_autocheckpoint = 0` beside a checkpointer thread). */
+  /** `extraPragmas` run after WRITE_PRAGMAS (e.g. a larger `wal_autocheckpoint` beside a checkpointer thread). */
   constructor(path: string, extraPragmas: readonly string[] = []) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WRITER_THREAD, { eval: true, workerData: { path, driver, pragmas: [...WRITE_PRAGMAS, ...extraPragmas] } });

@@ -39,9 +39,10 @@ parentPort.on('message', (m) => { if (m === 'close') stop(null); });
  * Checkpoints a SQLite file's write-ahead log on a thread of its own, so that no commit pays
  * for one. By default SQLite checkpoints inside the commit that takes the log past 1,000
  * pages: that commit copies the log into the database and fsyncs it, and every append queued
- * behind it waits (under sustained ingest, one commit in a few dozen). The writer connection
- * runs with `wal_autocheckpoint = 0` while this thread works; if the thread fails or stops,
- * `onStopped` is told (with the error) and the writer goes back to checkpointing itself.
+ * behind it waits (under sustained ingest, one commit in a few dozen). While this thread works,
+ * the writer connection checkpoints only past a much larger bound (`WAL_RESTART_PAGES`), which
+ * this thread alone cannot replace: see `SqliteDatabase`. If the thread fails or stops,
+ * `onStopped` is told (with the error) and the writer goes back to SQLite's 1,000 pages.
  */
 export class WalCheckpointer {
   private readonly worker: Worker;
