@@ -161,7 +161,6 @@ export function guardCheckSql(guard: GuardedBatchPlan['guard']): string {
   return `DO $guard$ BEGIN ${body} END $guard$`;
 }
 
-
 /**
  * One guarded batch in a transaction of its own: its statements are sent as they are written
  * (the client queues them), and only at commit does it wait for the batch it follows (the
@@ -173,7 +172,7 @@ export function guardCheckSql(guard: GuardedBatchPlan['guard']): string {
  */
 class PostgresBatch implements BatchTarget {
   /** The statements sent so far, one after another (the client runs one query at a time). */
-  private queue: Promise<unknown> = Promise.resolve();
+  private queue: Promise<void> = Promise.resolve();
   private failure: unknown = null;
   private ended = false;
 
@@ -200,17 +199,20 @@ class PostgresBatch implements BatchTarget {
       // for them and holds them back while it runs), then the order claim.
       await client.query(`BEGIN; SET LOCAL lock_timeout = '${BATCH_LOCK_TIMEOUT}'; ${APPEND_GATE_SHARED}${claim}`);
     } catch (err) {
-      await batch.end('ROLLBACK').catch(() => undefined);
+      await batch.rollback().catch(() => undefined);
       throw err;
     }
     return batch;
   }
 
-  /** Runs after every statement sent before it; resolves with its result, or undefined once a statement has failed. */
-  private send<R extends QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<pg.QueryResult<R> | undefined> {
-    const next = this.queue.then(() => (this.failure ? undefined : this.client.query<R>(sql, params as unknown[])));
-    this.queue = next.catch((err: unknown) => void (this.failure ??= err));
-    return this.queue.then(() => next.catch(() => undefined));
+  /** Runs after every statement sent before it; resolves once it has run or a statement has failed (see `failure`). */
+  private send(sql: string, params: readonly unknown[] = []): Promise<void> {
+    const next = this.queue.then(() => (this.failure ? undefined : this.client.query(sql, params as unknown[])));
+    this.queue = next.then(
+      () => undefined,
+      (err: unknown) => void (this.failure ??= err),
+    );
+    return this.queue;
   }
 
   write(statements: readonly SqlStatement[]): void {
@@ -236,7 +238,7 @@ class PostgresBatch implements BatchTarget {
       this.release(false);
       return { applied: true };
     } catch (err) {
-      await this.end('ROLLBACK').catch(() => undefined);
+      await this.rollback().catch(() => undefined);
       if ((err as { code?: unknown }).code !== GUARD_MISSED && !postgresDialect.isConflict(err)) throw err;
       // The guard row was not as expected, another writer's rows sit where these were to go,
       // or a lock wait was cut: report the guard row as it is now, and the writer relinks
@@ -248,15 +250,15 @@ class PostgresBatch implements BatchTarget {
 
   async abort(): Promise<void> {
     await this.queue;
-    await this.end('ROLLBACK');
+    await this.rollback();
   }
 
-  /** Ends the transaction with `statement` (ROLLBACK) and gives the client back. */
-  private async end(statement: string): Promise<void> {
+  /** Rolls the transaction back and gives the client back. */
+  private async rollback(): Promise<void> {
     if (this.ended) return;
     let broken = false;
     try {
-      await this.client.query(statement);
+      await this.client.query('ROLLBACK');
     } catch (err) {
       broken = true;
       throw err;

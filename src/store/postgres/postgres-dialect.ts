@@ -28,8 +28,8 @@ export function arrayLiteral(rows: ReadonlyArray<readonly (SqlValue | readonly S
  * it starts only when no batch is open, and batches opened meanwhile wait for it. Those appends
  * are rare (sign-ins, tokens, user changes); batches never wait for each other here.
  */
-const APPEND_GATE = 'pg_advisory_xact_lock_shared(7240311, 0)';
-export const APPEND_GATE_SHARED = `SELECT ${APPEND_GATE}`;
+const APPEND_GATE_KEY = '7240311, 0';
+export const APPEND_GATE_SHARED = `SELECT pg_advisory_xact_lock_shared(${APPEND_GATE_KEY})`;
 
 /** unique_violation, deadlock_detected, lock_not_available, serialization_failure. */
 const CONFLICT_CODES: ReadonlySet<string> = new Set(['23505', '40P01', '55P03', '40001']);
@@ -39,7 +39,7 @@ export const postgresDialect: Dialect = {
   name: 'postgres',
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   lockForUpdate: ' FOR UPDATE',
-  appendLock: 'SELECT pg_advisory_xact_lock(7240311, 0); LOCK TABLE ONLY audit_entries IN ROW EXCLUSIVE MODE',
+  appendLock: `SELECT pg_advisory_xact_lock(${APPEND_GATE_KEY}); LOCK TABLE ONLY audit_entries IN ROW EXCLUSIVE MODE`,
   maxParams: 65_000,
   migrationLock: 'SELECT pg_advisory_xact_lock(7240301)',
   insertRows(table, columns, rows) {

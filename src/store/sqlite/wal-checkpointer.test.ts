@@ -34,7 +34,7 @@ const until = async (check: () => boolean, ms = 5_000): Promise<void> => {
 };
 
 describe('WAL checkpoints on their own thread (SQLite file)', () => {
-  it('leaves checkpoints out of commits and copies the log into the database file on its own', async () => {
+  it('keeps checkpoints out of commits below a bound far above 4 MB, and copies the log into the database file on its own', async () => {
     const { db, path } = await filled();
     try {
       // The writer connection checkpoints in its commits only past a bound far above the
